@@ -201,4 +201,4 @@ def settings_fields() -> list[str]:
     return [f.name for f in dataclasses.fields(Settings)]
 
 
-__all__ = ["Settings", "settings_fields", "DEFAULT_FORMATS"]
+__all__ = ["DEFAULT_FORMATS", "Settings", "settings_fields"]
