@@ -1,0 +1,183 @@
+"""Vietnamese text analysis: normalisation, folding, syllable tokens, query parsing.
+
+Vietnamese words are space-separated syllables ("quyết định" is two syllables, one word), so
+the unit we index is the syllable. Every token is kept twice:
+
+* ``exact``  — NFC, case-folded, diacritics kept (``"quyết"``);
+* ``folded`` — diacritics removed and ``đ`` → ``d`` (``"quyet"``).
+
+Searching the folded stream makes a query with or without diacritics match every variant;
+scoring the exact stream as well ranks documents spelled as the query above the rest.
+
+Codes such as ``15/QĐ-BNV`` split on punctuation into ``15``, ``qđ``/``qd``, ``bnv``; the query
+``15/QĐ-BNV`` becomes the phrase ``15 qd bnv``, so document numbers stay findable.
+
+Text in the legacy TCVN3 (ABC) or VNI encodings read as if it were Unicode is mojibake: it is
+flagged through ``archive.textenc`` and not indexed as words (see :func:`legacy_encoding`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+ANALYZER_VERSION = "vi-1"  # bump when tokens change: the index must then be rebuilt
+
+_TOKEN_RE = re.compile(r"[^\W_]+")
+_QUERY_RE = re.compile(r'"([^"]*)"|(\S+)')
+_SPECIAL = str.maketrans({"đ": "d", "Đ": "d", "ð": "d"})
+# How much of a text legacy detection looks at; mojibake shows in the first lines.
+_LEGACY_SAMPLE = 64 * 1024
+
+
+def normalize(text: str) -> str:
+    """Return ``text`` in Unicode NFC (composed), the form TCVN 6909 text is compared in."""
+    return unicodedata.normalize("NFC", text)
+
+
+@lru_cache(maxsize=65536)
+def _fold_word(word: str) -> str:
+    decomposed = unicodedata.normalize("NFD", word.translate(_SPECIAL))
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return unicodedata.normalize("NFC", stripped)
+
+
+def fold(text: str) -> str:
+    """Case-fold and strip diacritics, ``đ``/``Đ`` → ``d``: ``fold("Quyết định") == "quyet dinh"``.
+
+    Punctuation and spacing are kept; only letters change.
+    """
+    lowered = normalize(text).casefold()
+    return "".join(_fold_word(part) if not part.isascii() else part for part in re.split(r"(\s+)", lowered))
+
+
+def lower_exact(text: str) -> str:
+    """NFC and case folding only (diacritics kept): the exact token form."""
+    return normalize(text).casefold()
+
+
+def has_diacritics(token: str) -> bool:
+    return fold(token) != lower_exact(token)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One syllable or code part: exact and folded forms and its span in the NFC text."""
+
+    exact: str
+    folded: str
+    start: int
+    end: int
+
+
+def iter_tokens(text: str) -> Iterator[Token]:
+    """Yield the tokens of ``text`` (which must already be NFC; offsets refer to it)."""
+    for match in _TOKEN_RE.finditer(text):
+        exact = match.group(0).casefold()
+        folded = exact if exact.isascii() else _fold_word(exact)
+        yield Token(exact, folded, match.start(), match.end())
+
+
+def tokenize(text: str) -> list[Token]:
+    """Return the tokens of ``text`` after NFC normalisation."""
+    return list(iter_tokens(normalize(text)))
+
+
+def token_streams(text: str) -> tuple[str, str]:
+    """Return ``(exact, folded)`` space-joined token streams for indexing ``text``."""
+    exact: list[str] = []
+    folded: list[str] = []
+    for token in iter_tokens(normalize(text)):
+        exact.append(token.exact)
+        folded.append(token.folded)
+    return " ".join(exact), " ".join(folded)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTerm:
+    """A term of a parsed query: one syllable, or a prefix when the user typed ``quyet*``."""
+
+    exact: str
+    folded: str
+    prefix: bool = False
+
+    @property
+    def accented(self) -> bool:
+        """True when the user typed diacritics, so exact spelling should rank first."""
+        return self.exact != self.folded
+
+
+@dataclass(frozen=True, slots=True)
+class QueryGroup:
+    """Terms that belong together: a quoted phrase, a code like ``15/QĐ-BNV``, or loose words.
+
+    ``phrase`` groups must match as a phrase; loose groups match as an AND of terms and a
+    phrase of the same terms is boosted.
+    """
+
+    terms: tuple[QueryTerm, ...]
+    phrase: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedQuery:
+    groups: tuple[QueryGroup, ...]
+
+    @property
+    def terms(self) -> tuple[QueryTerm, ...]:
+        return tuple(t for g in self.groups for t in g.terms)
+
+    def __bool__(self) -> bool:
+        return any(g.terms for g in self.groups)
+
+
+def _terms_of(chunk: str, allow_prefix: bool) -> list[QueryTerm]:
+    prefix = allow_prefix and chunk.endswith("*")
+    tokens = tokenize(chunk)
+    terms = [QueryTerm(t.exact, t.folded) for t in tokens]
+    if prefix and terms:
+        last = terms[-1]
+        terms[-1] = QueryTerm(last.exact, last.folded, prefix=True)
+    return terms
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Parse what a researcher typed.
+
+    ``"văn bản"`` (quoted) is a phrase; ``15/QĐ-BNV`` (one chunk with several tokens) is a
+    phrase; ``quyet*`` is a prefix; the remaining loose words form one group.
+    """
+    groups: list[QueryGroup] = []
+    loose: list[QueryTerm] = []
+    for match in _QUERY_RE.finditer(normalize(text)):
+        quoted, chunk = match.group(1), match.group(2)
+        if quoted is not None:
+            terms = _terms_of(quoted, allow_prefix=False)
+            if terms:
+                groups.append(QueryGroup(tuple(terms), phrase=True))
+            continue
+        terms = _terms_of(chunk, allow_prefix=True)
+        if len(terms) > 1:
+            groups.append(QueryGroup(tuple(terms), phrase=True))
+        else:
+            loose.extend(terms)
+    if loose:
+        groups.insert(0, QueryGroup(tuple(loose), phrase=False))
+    return ParsedQuery(tuple(groups))
+
+
+def legacy_encoding(text: str) -> str | None:
+    """Return ``"tcvn3"`` or ``"vni"`` when ``text`` is legacy-encoded mojibake, else None.
+
+    Delegates to ``archive.textenc.detect_legacy_vietnamese`` (imported lazily); looks at the
+    first 64 KiB only.
+    """
+    try:
+        from archive.textenc import detect_legacy_vietnamese
+    except ImportError:  # archive.textenc not installed in this checkout
+        return None
+    result = detect_legacy_vietnamese(text[:_LEGACY_SAMPLE])
+    return str(result) if result else None
