@@ -1,0 +1,270 @@
+"""A replica in a local directory (one disk, one mount or one NAS share per root).
+
+Layout: ``<root>/<key>`` for every object; ``<root>/.tmp/<uuid>`` for writes in progress.
+Atomicity: a package is written whole under ``.tmp/<uuid>``, every file and directory is
+fsynced, then a single ``os.rename`` moves it to ``<root>/<key>`` and the parent directory is
+fsynced. A crash leaves only a ``.tmp`` entry, which readers never see and ``recover()`` removes.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from archive.fixity.hashing import IoBudget, copy_hashed, sha256_file
+from archive.storage.base import (
+    ObjectStat,
+    PutProgress,
+    StoredObject,
+    VerifyResult,
+    check_key,
+    package_key,
+    walk_files,
+)
+from archive.storage.errors import ChecksumMismatch, ObjectMissing, PackageConflict, PackageWriteFailed
+
+log = logging.getLogger(__name__)
+
+TMP = ".tmp"
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a directory entry (a create, rename or delete inside ``path``) durable."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _makedirs_durable(path: Path) -> None:
+    """Create ``path`` and missing parents, fsyncing each parent whose listing changed."""
+    missing: list[Path] = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir()
+        except FileExistsError:
+            continue
+        fsync_dir(d.parent)
+
+
+class LocalReplica:
+    """A :class:`~archive.storage.base.Replica` kept in a directory on a local file system."""
+
+    def __init__(self, root: Path | str, *, name: str | None = None) -> None:
+        self.root = Path(root).resolve()
+        self.name = name or self.root.name
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / TMP).mkdir(exist_ok=True)
+
+    # -- paths -------------------------------------------------------------------------------
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def _tmp_path(self) -> Path:
+        return self.root / TMP / uuid.uuid4().hex
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def put_file(self, src: Path | BinaryIO, key: str, *, expected_sha256: str | None = None) -> StoredObject:
+        final = self._path(key)
+        tmp = self._tmp_path()
+        try:
+            with open(tmp, "xb") as out:
+                if isinstance(src, Path):
+                    with open(src, "rb", buffering=0) as fh:
+                        sha, size = copy_hashed(fh, out)
+                else:
+                    sha, size = copy_hashed(src, out)
+                out.flush()
+                os.fsync(out.fileno())
+            if expected_sha256 is not None and sha != expected_sha256.lower():
+                raise ChecksumMismatch(self.name, key, expected_sha256, sha)
+            if final.is_dir():
+                raise PackageConflict(self.name, key)
+            _makedirs_durable(final.parent)
+            os.replace(tmp, final)
+            fsync_dir(final.parent)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return StoredObject(key, size, sha)
+
+    def put_package(
+        self, src_dir: Path, key: str, *, progress: PutProgress | None = None
+    ) -> list[StoredObject]:
+        key = package_key(key)
+        final = self.root / key
+        files = walk_files(Path(src_dir))
+        if final.exists():
+            return self._same_package(files, key)
+        tmp = self._tmp_path()
+        stored: list[StoredObject] = []
+        try:
+            tmp.mkdir()
+            for rel, path in files:
+                dest = tmp / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                with open(path, "rb", buffering=0) as fh, open(dest, "xb") as out:
+                    sha, size = copy_hashed(fh, out)
+                    out.flush()
+                    os.fsync(out.fileno())
+                obj = StoredObject(f"{key}/{rel}", size, sha)
+                stored.append(obj)
+                if progress is not None:
+                    progress(obj)
+            for dirpath, _dirs, _files in os.walk(tmp, topdown=False):
+                fsync_dir(Path(dirpath))
+            _makedirs_durable(final.parent)
+            try:
+                os.rename(tmp, final)
+            except OSError as exc:
+                if exc.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR):
+                    # Another writer won the race: identical content is fine, else conflict.
+                    return self._same_package(files, key)
+                raise
+            fsync_dir(final.parent)
+            fsync_dir(self.root / TMP)
+        except (PackageConflict, ChecksumMismatch):
+            raise
+        except BaseException as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise PackageWriteFailed(self.name, key, exc) from exc
+            raise
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        log.info("package written", extra={"key": key, "replica": self.name, "files": len(stored)})
+        return stored
+
+    def _same_package(self, files: list[tuple[str, Path]], key: str) -> list[StoredObject]:
+        """Return the stored objects when ``key`` holds exactly ``files``; else PackageConflict."""
+        final = self.root / key
+        if not final.is_dir():
+            raise PackageConflict(self.name, key)
+        present = walk_files(final)
+        if [rel for rel, _ in present] != [rel for rel, _ in files]:
+            raise PackageConflict(self.name, key)
+        stored: list[StoredObject] = []
+        for (rel, src), (_, have) in zip(files, present, strict=True):
+            if src.stat().st_size != have.stat().st_size:
+                raise PackageConflict(self.name, key)
+            src_sha, _ = sha256_file(src)
+            have_sha, size = sha256_file(have)
+            if src_sha != have_sha:
+                raise PackageConflict(self.name, key)
+            stored.append(StoredObject(f"{key}/{rel}", size, have_sha))
+        return stored
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        except IsADirectoryError:
+            raise PackageConflict(self.name, key) from None
+        fsync_dir(path.parent)
+
+    def delete_prefix(self, prefix: str) -> int:
+        check_key(prefix, allow_empty=True)
+        count = 0
+        parents: set[Path] = set()
+        for key in list(self.list(prefix)):
+            path = self.root / key
+            path.unlink(missing_ok=True)
+            parents.add(path.parent)
+            count += 1
+        # Remove directories left empty, deepest first, never the root itself.
+        for directory in sorted(parents, key=lambda p: len(p.parts), reverse=True):
+            probe = directory
+            while probe != self.root:
+                try:
+                    probe.rmdir()
+                except OSError:
+                    break
+                probe = probe.parent
+            fsync_dir(probe)
+        return count
+
+    def recover(self) -> int:
+        tmp_root = self.root / TMP
+        count = 0
+        for entry in tmp_root.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+            count += 1
+        if count:
+            fsync_dir(tmp_root)
+            log.warning("removed unfinished writes", extra={"replica": self.name, "count": count})
+        return count
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def open(self, key: str) -> BinaryIO:
+        path = self._path(key)
+        try:
+            return open(path, "rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ObjectMissing(self.name, key) from None
+
+    def stat(self, key: str) -> ObjectStat | None:
+        path = self._path(key)
+        try:
+            st = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if not path.is_file():
+            return None
+        return ObjectStat(st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        check_key(prefix, allow_empty=True)
+        head, _, _ = prefix.rpartition("/")
+        start = self.root / head if head else self.root
+        if not start.is_dir():
+            return
+        yield from self._walk(start, prefix)
+
+    def _walk(self, directory: Path, prefix: str) -> Iterator[str]:
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except FileNotFoundError:
+            return
+        for entry in entries:
+            if directory == self.root and entry.name == TMP:
+                continue
+            key = Path(entry.path).relative_to(self.root).as_posix()
+            if entry.is_dir(follow_symlinks=False):
+                if key.startswith(prefix) or prefix.startswith(key + "/"):
+                    yield from self._walk(Path(entry.path), prefix)
+            elif entry.is_file(follow_symlinks=False) and key.startswith(prefix):
+                yield key
+
+    def verify(self, key: str, sha256: str, *, budget: IoBudget | None = None) -> VerifyResult:
+        path = self._path(key)
+        try:
+            sha, size = sha256_file(str(path), budget=budget)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return VerifyResult(key, sha256, False, None, 0)
+        return VerifyResult(key, sha256, True, sha, size)
+
+    def describe(self) -> dict[str, str]:
+        return {"name": self.name, "backend": "local", "location": str(self.root)}
