@@ -193,10 +193,13 @@ class LocalReplica:
             while probe != self.root:
                 try:
                     probe.rmdir()
+                except FileNotFoundError:
+                    pass  # already pruned via a deeper sibling
                 except OSError:
                     break
                 probe = probe.parent
-            fsync_dir(probe)
+            if probe.exists():
+                fsync_dir(probe)
         return count
 
     def recover(self) -> int:
