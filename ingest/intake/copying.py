@@ -1,0 +1,108 @@
+"""Write received bytes into the staging folder: streamed, counted, hashed in one pass."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from . import refusals
+from .checksums import CHUNK
+from .errors import SubmissionRefused
+from .names import SafeName
+from .submission import IntakeLimits, StagedFile
+
+__all__ = ["RATIO_FLOOR", "ByteBudget", "copy_into", "prepare_target", "ratio_exceeded"]
+
+# Small entries compress extremely well when they are repetitive (XML, blank forms); the
+# ratio limit applies only once an entry has expanded past this many bytes.
+RATIO_FLOOR = 1024 * 1024
+
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+
+
+@dataclass(slots=True)
+class ByteBudget:
+    """Running totals of one submission against its :class:`IntakeLimits`."""
+
+    limits: IntakeLimits
+    files: int = 0
+    bytes: int = 0
+
+    def add_file(self) -> None:
+        self.files += 1
+        if self.files > self.limits.max_files:
+            raise SubmissionRefused([refusals.too_many_files(self.files, self.limits.max_files)])
+
+
+def prepare_target(dest: Path, name: SafeName) -> Path:
+    """Create the parent folders of ``name`` under ``dest`` and return the file path.
+
+    ``dest`` must be resolved. Names are already checked, and staging never holds links,
+    so the result is inside ``dest``; it is checked anyway, because this is the one place
+    where a path leaving the staging folder would do harm.
+    """
+    target = dest.joinpath(*name.parts)
+    if not target.parent.resolve().is_relative_to(dest):
+        raise SubmissionRefused([refusals.path_traversal(name.path)])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def ratio_exceeded(expanded: int, entry: zipfile.ZipInfo, limits: IntakeLimits) -> bool:
+    """Tell whether ``expanded`` bytes from ``entry`` break the compression-ratio limit."""
+    if expanded <= RATIO_FLOOR:
+        return False
+    return expanded > limits.zip_max_ratio * max(entry.compress_size, 1)
+
+
+def _over(path: str, size: int, limit: int, entry: zipfile.ZipInfo | None) -> SubmissionRefused:
+    if entry is None:
+        return SubmissionRefused([refusals.too_large(path, size, limit)])
+    return SubmissionRefused([refusals.zip_bomb(path, "more bytes than allowed", written=size, limit=limit)])
+
+
+def copy_into(
+    source: IO[bytes],
+    target: Path,
+    rel: str,
+    budget: ByteBudget,
+    *,
+    entry: zipfile.ZipInfo | None = None,
+) -> StagedFile:
+    """Copy ``source`` to the new file ``target`` in 1 MiB chunks; return its size and SHA-256.
+
+    Bytes are counted as they are written, so a ZIP entry whose header understates its
+    size, or a file that grows while it is copied, is stopped at the limit
+    (``intake.zip_bomb`` for ZIP entries, ``intake.too_large`` otherwise).
+    """
+    limits = budget.limits
+    digest = hashlib.sha256()
+    size = 0
+    fd = os.open(target, _OPEN_FLAGS, 0o640)
+    with os.fdopen(fd, "wb") as out:
+        while chunk := source.read(CHUNK):
+            size += len(chunk)
+            budget.bytes += len(chunk)
+            if size > limits.max_file_bytes:
+                raise _over(rel, size, limits.max_file_bytes, entry)
+            if budget.bytes > limits.max_bytes:
+                raise _over(rel, budget.bytes, limits.max_bytes, entry)
+            if entry is not None and (size > entry.file_size or ratio_exceeded(size, entry, limits)):
+                raise SubmissionRefused(
+                    [
+                        refusals.zip_bomb(
+                            rel,
+                            "entry expands beyond its header or the ratio limit",
+                            written=size,
+                            declared=entry.file_size,
+                            compressed=entry.compress_size,
+                        )
+                    ]
+                )
+            digest.update(chunk)
+            out.write(chunk)
+    return StagedFile(rel, size, digest.hexdigest())
