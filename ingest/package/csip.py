@@ -1,0 +1,129 @@
+"""The E-ARK CSIP folder layout used by TT 05/2025, and the METS files that describe it.
+
+Inside the bag's ``data/``::
+
+    METS.xml
+    metadata/descriptive/EAD.xml
+    metadata/preservation/PREMIS.xml              (AIP only)
+    metadata/preservation/reports/...json          (AIP only)
+    representations/rep1/METS.xml
+    representations/rep1/metadata/descriptive/EAD_doc_<n>.xml
+    representations/rep1/metadata/preservation/PREMIS_rep1.xml   (AIP only)
+    representations/rep1/data/<files>
+    schemas/*.xsd
+    documentation/                                 (optional)
+
+:func:`write_mets_files` derives both METS documents from the files already placed, by
+their folder, so SIP and AIP share one code path.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from archive.schemas import iter_xsd_files
+from ingest.package.bagging import FileFormat, PackageFile, write_bytes_file
+from ingest.package.mets import MetsFile, MetsSpec, PackageType, build_mets
+
+REP_NAME = "rep1"
+REP = f"representations/{REP_NAME}"
+REP_DATA = f"{REP}/data"
+ROOT_METS = "METS.xml"
+REP_METS = f"{REP}/METS.xml"
+DOSSIER_EAD = "metadata/descriptive/EAD.xml"
+ROOT_PREMIS = "metadata/preservation/PREMIS.xml"
+REP_PREMIS = f"{REP}/metadata/preservation/PREMIS_{REP_NAME}.xml"
+REPORTS = "metadata/preservation/reports"
+XML = "text/xml"
+
+
+def document_ead_path(n: int) -> str:
+    """Return the path of the n-th (1-based) document's EAD_doc file."""
+    return f"{REP}/metadata/descriptive/EAD_doc_{n}.xml"
+
+
+def copy_schemas(data_dir: Path) -> list[PackageFile]:
+    """Copy every vendored XSD into ``schemas/`` (copies, not links: they are ours to keep)."""
+    placed: list[PackageFile] = []
+    for xsd in iter_xsd_files():
+        placed.append(write_bytes_file(data_dir, f"schemas/{xsd.name}", xsd.read_bytes(), XML))
+    return placed
+
+
+def _under(files: Sequence[PackageFile], prefix: str) -> list[PackageFile]:
+    return sorted((f for f in files if f.rel.startswith(prefix + "/")), key=lambda f: f.rel)
+
+
+def _data_file(pf: PackageFile, formats: Mapping[str, FileFormat]) -> MetsFile:
+    fmt = formats.get(pf.rel.removeprefix(REP_DATA + "/"), FileFormat())
+    mf = MetsFile.of(pf, REP, fmt.puid, fmt.name)
+    return mf
+
+
+def write_mets_files(
+    data_dir: Path,
+    files: Sequence[PackageFile],
+    *,
+    objid: str,
+    label: str,
+    package_type: PackageType,
+    agency: str,
+    created: datetime,
+    formats: Mapping[str, FileFormat] | None = None,
+    alt_ids: Sequence[tuple[str, str]] = (),
+) -> list[PackageFile]:
+    """Write the representation METS, then the root METS; return both as placed files.
+
+    ``files`` are all payload files except the two METS documents, paths relative to
+    ``data_dir``. ``formats`` is keyed by the path under ``representations/rep1/data/``.
+    """
+    formats = formats or {}
+    rep_desc = _under(files, f"{REP}/metadata/descriptive")
+    rep_pres = _under(files, f"{REP}/metadata/preservation")
+    rep_spec = MetsSpec(
+        objid=f"{objid}/{REP_NAME}",
+        label=label,
+        package_type=package_type,
+        created=created,
+        agency=agency,
+        descriptive=[MetsFile.of(f, REP) for f in rep_desc],
+        preservation=[MetsFile.of(f, REP) for f in rep_pres],
+        groups=[("Data", [_data_file(f, formats) for f in _under(files, REP_DATA)])],
+        alt_ids=alt_ids,
+        struct_label="CSIP",
+    )
+    rep_mets = write_bytes_file(data_dir, REP_METS, build_mets(rep_spec), XML)
+    root_spec = MetsSpec(
+        objid=objid,
+        label=label,
+        package_type=package_type,
+        created=created,
+        agency=agency,
+        descriptive=[MetsFile.of(f) for f in _under(files, "metadata/descriptive")],
+        preservation=[MetsFile.of(f) for f in _under(files, "metadata/preservation")],
+        groups=[
+            ("Documentation", [MetsFile.of(f) for f in _under(files, "documentation")]),
+            ("Schemas", [MetsFile.of(f) for f in _under(files, "schemas")]),
+        ],
+        representations=[(REP_NAME, MetsFile.of(rep_mets))],
+        alt_ids=alt_ids,
+    )
+    root_mets = write_bytes_file(data_dir, ROOT_METS, build_mets(root_spec), XML)
+    return [rep_mets, root_mets]
+
+
+def prepare_out_dir(out_dir: Path) -> Path:
+    """Return a fresh ``<out_dir>.partial`` work folder; the caller renames it when done.
+
+    Raises FileExistsError when ``out_dir`` already exists (a package is never overwritten).
+    """
+    if out_dir.exists():
+        raise FileExistsError(f"package folder already exists: {out_dir}")
+    work = out_dir.with_name(out_dir.name + ".partial")
+    if work.exists():
+        shutil.rmtree(work)
+    (work / "data").mkdir(parents=True)
+    return work

@@ -1,0 +1,269 @@
+"""METS documents in the E-ARK CSIP shape used by TT 05/2025 (root and representation METS).
+
+A METS document is built from :class:`MetsSpec`, a plain description of what the package
+holds; the hrefs are relative to the folder of the METS file. Ids are ``uuid-{UUID}``,
+checksums SHA-256, dates ISO 8601 in Vietnam time. Output validates against
+``mets1_12.xsd`` with the DILCIS CSIP/SIP extension schemas (``archive.schemas``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from lxml import etree
+
+from archive.schemas import CSIP_NS, METS_NS, SIP_NS, XLINK_NS, XSI_NS
+from archive.vntime import vn_iso
+from ingest.package.bagging import SOFTWARE, SOFTWARE_VERSION, PackageFile
+
+CSIP_PROFILE = "https://earkcsip.dilcis.eu/profile/E-ARK-CSIP.xml"
+CONTENT_INFORMATION_TYPE = "tt05-2025"  # csip:OTHERCONTENTINFORMATIONTYPE
+NSMAP = {"mets": METS_NS, "xlink": XLINK_NS, "csip": CSIP_NS, "sip": SIP_NS, "xsi": XSI_NS}
+SCHEMA_LOCATION = f"{METS_NS} schemas/mets1_12.xsd {XLINK_NS} schemas/xlink.xsd"
+
+PackageType = Literal["SIP", "AIP"]
+
+
+def new_id() -> str:
+    """Return a fresh METS/PREMIS id of the form ``uuid-{UUID}`` (TT 05/2025, E-ARK CSIP)."""
+    return f"uuid-{uuid.uuid4()}"
+
+
+@dataclass(frozen=True, slots=True)
+class MetsFile:
+    """A file referenced from a METS document; ``href`` is relative to the METS file's folder."""
+
+    href: str
+    size: int
+    sha256: str
+    mimetype: str
+    created: datetime
+    puid: str | None = None  # PRONOM id, e.g. "fmt/354"
+    format_name: str | None = None
+
+    @classmethod
+    def of(
+        cls, pf: PackageFile, base: str = "", puid: str | None = None, name: str | None = None
+    ) -> MetsFile:
+        """Describe ``pf`` relative to ``base`` (the METS folder inside the package, '' = root)."""
+        prefix = base.rstrip("/") + "/" if base else ""
+        if prefix and not pf.rel.startswith(prefix):
+            raise ValueError(f"{pf.rel} is not under {base}")
+        return cls(pf.rel[len(prefix) :], pf.size, pf.sha256, pf.mimetype, pf.created, puid, name)
+
+
+@dataclass(frozen=True, slots=True)
+class MetsSpec:
+    """What a METS document describes.
+
+    ``descriptive`` go to dmdSec (EAD), ``preservation`` to amdSec/digiprovMD (PREMIS and
+    report files, AIP only), ``groups`` to fileSec as ``(USE, files)``; ``representations``
+    are ``(name, METS file of that representation)`` and become a fileGrp plus an mptr.
+    """
+
+    objid: str
+    label: str
+    package_type: PackageType
+    created: datetime
+    agency: str  # Source-Organization; cơ quan nộp lưu
+    descriptive: Sequence[MetsFile] = ()
+    preservation: Sequence[MetsFile] = ()
+    groups: Sequence[tuple[str, Sequence[MetsFile]]] = ()
+    representations: Sequence[tuple[str, MetsFile]] = ()
+    alt_ids: Sequence[tuple[str, str]] = field(default_factory=tuple)  # (TYPE, value) altRecordID
+    struct_label: str = "CSIP"
+
+
+def _m(tag: str) -> str:
+    return f"{{{METS_NS}}}{tag}"
+
+
+def _x(tag: str) -> str:
+    return f"{{{XLINK_NS}}}{tag}"
+
+
+def _md_type(f: MetsFile) -> tuple[str, str | None]:
+    name = f.href.rsplit("/", 1)[-1]
+    if name.startswith("EAD"):
+        return "EAD", None
+    if name.startswith("PREMIS"):
+        return "PREMIS", None
+    return "OTHER", "luutru-report" if f.mimetype == "application/json" else "OTHER"
+
+
+def _md_ref(parent: etree._Element, f: MetsFile) -> None:
+    md_type, other = _md_type(f)
+    ref = etree.SubElement(parent, _m("mdRef"))
+    ref.set("LOCTYPE", "URL")
+    ref.set(_x("type"), "simple")
+    ref.set(_x("href"), f.href)
+    ref.set("MDTYPE", md_type)
+    if other:
+        ref.set("OTHERMDTYPE", other)
+    ref.set("MIMETYPE", f.mimetype)
+    ref.set("SIZE", str(f.size))
+    ref.set("CREATED", vn_iso(f.created))
+    ref.set("CHECKSUM", f.sha256)
+    ref.set("CHECKSUMTYPE", "SHA-256")
+
+
+def _file(parent: etree._Element, f: MetsFile) -> str:
+    fid = new_id()
+    el = etree.SubElement(parent, _m("file"))
+    el.set("ID", fid)
+    el.set("MIMETYPE", f.mimetype)
+    el.set("SIZE", str(f.size))
+    el.set("CREATED", vn_iso(f.created))
+    el.set("CHECKSUM", f.sha256)
+    el.set("CHECKSUMTYPE", "SHA-256")
+    if f.format_name:
+        el.set(f"{{{SIP_NS}}}FILEFORMATNAME", f.format_name)
+    if f.puid:
+        el.set(f"{{{SIP_NS}}}FORMATREGISTRY", "PRONOM")
+        el.set(f"{{{SIP_NS}}}FORMATREGISTRYKEY", f.puid)
+    loc = etree.SubElement(el, _m("FLocat"))
+    loc.set("LOCTYPE", "URL")
+    loc.set(_x("type"), "simple")
+    loc.set(_x("href"), f.href)
+    return fid
+
+
+def _header(root: etree._Element, spec: MetsSpec) -> None:
+    hdr = etree.SubElement(root, _m("metsHdr"))
+    hdr.set("CREATEDATE", vn_iso(spec.created))
+    hdr.set("RECORDSTATUS", "NEW")
+    hdr.set(f"{{{CSIP_NS}}}OAISPACKAGETYPE", spec.package_type)
+    software = etree.SubElement(hdr, _m("agent"), ROLE="CREATOR", TYPE="OTHER", OTHERTYPE="SOFTWARE")
+    etree.SubElement(software, _m("name")).text = SOFTWARE
+    note = etree.SubElement(software, _m("note"))
+    note.set(f"{{{CSIP_NS}}}NOTETYPE", "SOFTWARE VERSION")
+    note.text = SOFTWARE_VERSION
+    agency = etree.SubElement(hdr, _m("agent"), ROLE="ARCHIVIST", TYPE="ORGANIZATION")
+    etree.SubElement(agency, _m("name")).text = spec.agency
+    for alt_type, value in spec.alt_ids:
+        etree.SubElement(hdr, _m("altRecordID"), TYPE=alt_type).text = value
+
+
+def build_mets(spec: MetsSpec) -> bytes:
+    """Return the METS document for ``spec`` as UTF-8 XML bytes."""
+    root = etree.Element(_m("mets"), nsmap=NSMAP)
+    root.set("OBJID", spec.objid)
+    root.set("LABEL", spec.label)
+    root.set("TYPE", "Mixed")
+    root.set("PROFILE", CSIP_PROFILE)
+    root.set(f"{{{CSIP_NS}}}CONTENTINFORMATIONTYPE", "OTHER")
+    root.set(f"{{{CSIP_NS}}}OTHERCONTENTINFORMATIONTYPE", CONTENT_INFORMATION_TYPE)
+    root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
+    _header(root, spec)
+
+    dmd_ids: list[str] = []
+    for f in spec.descriptive:
+        dmd_id = new_id()
+        dmd = etree.SubElement(root, _m("dmdSec"), ID=dmd_id, CREATED=vn_iso(f.created), STATUS="CURRENT")
+        _md_ref(dmd, f)
+        dmd_ids.append(dmd_id)
+    amd_ids: list[str] = []
+    if spec.preservation:
+        amd_id = new_id()
+        amd = etree.SubElement(root, _m("amdSec"), ID=amd_id)
+        for f in spec.preservation:
+            digi_id = new_id()
+            digi = etree.SubElement(amd, _m("digiprovMD"), ID=digi_id, STATUS="CURRENT")
+            _md_ref(digi, f)
+            amd_ids.append(digi_id)
+
+    file_sec = etree.SubElement(root, _m("fileSec"), ID=new_id())
+    group_ids: list[tuple[str, str]] = []
+    for use, files in spec.groups:
+        if not files:
+            continue
+        gid = new_id()
+        grp = etree.SubElement(file_sec, _m("fileGrp"), ID=gid, USE=use)
+        for f in files:
+            _file(grp, f)
+        group_ids.append((use, gid))
+    rep_ids: list[tuple[str, str, MetsFile]] = []
+    for name, rep_mets in spec.representations:
+        gid = new_id()
+        grp = etree.SubElement(file_sec, _m("fileGrp"), ID=gid, USE=f"Representations/{name}")
+        _file(grp, rep_mets)
+        rep_ids.append((name, gid, rep_mets))
+
+    smap = etree.SubElement(root, _m("structMap"), ID=new_id(), TYPE="PHYSICAL", LABEL=spec.struct_label)
+    top = etree.SubElement(smap, _m("div"), ID=new_id(), LABEL=spec.objid)
+    if dmd_ids or amd_ids:
+        meta = etree.SubElement(top, _m("div"), ID=new_id(), LABEL="Metadata")
+        if dmd_ids:
+            meta.set("DMDID", " ".join(dmd_ids))
+        if amd_ids:
+            meta.set("ADMID", " ".join(amd_ids))
+    for use, gid in group_ids:
+        div = etree.SubElement(top, _m("div"), ID=new_id(), LABEL=use)
+        etree.SubElement(div, _m("fptr"), FILEID=gid)
+    for name, gid, rep_mets in rep_ids:
+        div = etree.SubElement(top, _m("div"), ID=new_id(), LABEL=f"Representations/{name}")
+        mptr = etree.SubElement(div, _m("mptr"), LOCTYPE="URL")
+        mptr.set(_x("type"), "simple")
+        mptr.set(_x("href"), rep_mets.href)
+        mptr.set(_x("title"), gid)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+@dataclass(frozen=True, slots=True)
+class MetsSummary:
+    """What :func:`read_mets` takes back out of a METS document."""
+
+    objid: str
+    label: str
+    package_type: str
+    created: str
+    agency: str
+    alt_ids: dict[str, str]
+    descriptive: list[str]  # hrefs
+    preservation: list[str]
+    files: dict[str, list[dict[str, str]]]  # USE -> [{href, size, sha256, mimetype, puid}]
+
+
+def read_mets(xml: bytes) -> MetsSummary:
+    """Parse a METS document written by :func:`build_mets` (or another CSIP writer)."""
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    root = etree.fromstring(xml, parser)
+    hdr = root.find(_m("metsHdr"))
+    agency = ""
+    alt: dict[str, str] = {}
+    if hdr is not None:
+        for agent in hdr.findall(_m("agent")):
+            if agent.get("TYPE") == "ORGANIZATION":
+                agency = agent.findtext(_m("name")) or ""
+        alt = {a.get("TYPE", ""): a.text or "" for a in hdr.findall(_m("altRecordID"))}
+    dmd = [r.get(_x("href"), "") for r in root.iterfind(f"{_m('dmdSec')}/{_m('mdRef')}")]
+    amd = [r.get(_x("href"), "") for r in root.iterfind(f"{_m('amdSec')}/{_m('digiprovMD')}/{_m('mdRef')}")]
+    files: dict[str, list[dict[str, str]]] = {}
+    for grp in root.iterfind(f"{_m('fileSec')}/{_m('fileGrp')}"):
+        rows = files.setdefault(grp.get("USE", ""), [])
+        for f in grp.iter(_m("file")):
+            loc = f.find(_m("FLocat"))
+            rows.append(
+                {
+                    "href": loc.get(_x("href"), "") if loc is not None else "",
+                    "size": f.get("SIZE", ""),
+                    "sha256": (f.get("CHECKSUM") or "").lower(),
+                    "mimetype": f.get("MIMETYPE", ""),
+                    "puid": f.get(f"{{{SIP_NS}}}FORMATREGISTRYKEY", ""),
+                }
+            )
+    return MetsSummary(
+        objid=root.get("OBJID", ""),
+        label=root.get("LABEL", ""),
+        package_type=hdr.get(f"{{{CSIP_NS}}}OAISPACKAGETYPE", "") if hdr is not None else "",
+        created=hdr.get("CREATEDATE", "") if hdr is not None else "",
+        agency=agency,
+        alt_ids=alt,
+        descriptive=dmd,
+        preservation=amd,
+        files=files,
+    )
