@@ -214,16 +214,24 @@ def test_audit_parallel_checks_every_replica_and_shares_the_budget(
     assert budget.slept >= total / 100_000 - 1e-6
 
 
-def test_audit_parallel_stops_early_when_closed(
+def test_audit_parallel_stops_early_when_asked(
     replicas: tuple[LocalReplica, LocalReplica], expected: list[ExpectedCopy]
 ) -> None:
-    stop = threading.Event()
-    gen = audit_parallel([(r, expected) for r in replicas], None, workers=2, stop=stop)
+    stop, gate = threading.Event(), threading.Event()
+
+    def rows() -> Iterator[ExpectedCopy]:
+        yield expected[0]
+        gate.wait()  # each worker waits here after its first copy until the test has decided
+        yield from expected[1:]
+
+    gen = audit_parallel([(r, rows()) for r in replicas], None, workers=2, stop=stop)
     first = next(gen)
     assert first.status is CopyStatus.OK
     stop.set()
+    gate.set()
     rest = list(gen)
-    assert len(rest) < 2 * len(expected) - 1
+    assert len(rest) <= 1  # at most the other replica's first copy; nothing after the stop
+    assert all(c.key == expected[0].key for c in rest)
 
 
 def test_unreadable_copy_is_reported_not_raised(
