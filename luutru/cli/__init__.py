@@ -1,0 +1,1 @@
+"""The ``luutru`` command line. rich (progress bars, tables) lives only here."""

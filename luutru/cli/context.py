@@ -1,0 +1,41 @@
+"""What every command shares: settings, services built on first use, JSON output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from luutru.config import Settings
+from luutru.services import Services
+
+
+@dataclass
+class CliContext:
+    settings: Settings
+    _services: Services | None = field(default=None, repr=False)
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            self._services = Services.build(self.settings)
+        return self._services
+
+
+pass_ctx = click.make_pass_decorator(CliContext)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def not_built(capability: str, issue: int) -> None:
+    """A placeholder for a command whose capability is not built yet: say so and exit 2."""
+    click.echo(
+        f"Chưa xây dựng / not built yet: {capability} (issue #{issue}). This command does nothing yet.",
+        err=True,
+    )
+    sys.exit(2)

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Prepare a fresh Debian/Ubuntu machine: system packages (when root), a virtualenv, the project.
+# Idempotent: a second run only checks. Used by `make demo`, `make test` and .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  libmagic1              # python-magic: MIME identification
+  tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng   # OCR of scanned pages (Vietnamese model)
+  poppler-utils          # pdftoppm, for looking at generated PDFs
+  fonts-liberation fonts-dejavu-core   # Times New Roman metrics (Liberation Serif), Vietnamese glyphs
+  chromium               # browser tests (Playwright drives Debian's chromium)
+  clamav                 # malware scan when available (clamscan)
+  postgresql-client      # pg_dump / pg_restore for PostgreSQL catalog backups
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: please install with sudo: apt-get install ${missing[*]}" >&2
+  fi
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
+  .venv/bin/pip install -q --upgrade pip
+  if [ -f requirements.lock ]; then
+    .venv/bin/pip install -q -r requirements.lock
+  fi
+  .venv/bin/pip install -q -e '.[test]'
+  touch .venv/.installed
+fi
+echo "setup: ready (.venv)"
