@@ -1,0 +1,49 @@
+"""Fixtures for the ingest checks: one generated PKI and a set of real PDFs per session."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.support import pdfs
+from tests.support.pki import TestPki
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+    return TestPki.create(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def base_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A PDF/A-2b claiming letter with a text field and the two signature fields of Điều 5."""
+    out = tmp_path_factory.mktemp("pdf") / "cong-van.pdf"
+    return pdfs.make_pdf(out, pdfa="2b", text_field="ghi_chu", signature_fields=("NguoiKy", "CoQuan"))
+
+
+@pytest.fixture(scope="session")
+def person_signed(base_pdf: Path, pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("signed") / "person.pdf"
+    return pdfs.sign_pdf(base_pdf, out, pki.person.signer, field="NguoiKy", crls=[pki.crl_der])
+
+
+@pytest.fixture(scope="session")
+def fully_signed(person_signed: Path, pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Signed by the competent person, then by the body (the order NĐ 30 Điều 5 expects)."""
+    out = tmp_path_factory.mktemp("signed") / "person-then-body.pdf"
+    return pdfs.sign_pdf(person_signed, out, pki.organisation.signer, field="CoQuan", crls=[pki.crl_der])
+
+
+@pytest.fixture
+def copy_of(tmp_path: Path) -> Callable[[Path], Path]:
+    """Return a function that copies a session file into this test's tmp_path (to break it)."""
+
+    def _copy(src: Path) -> Path:
+        dst = tmp_path / src.name
+        shutil.copyfile(src, dst)
+        return dst
+
+    return _copy
