@@ -136,7 +136,9 @@ def _pdf(path: Path, ocr: bool, languages: str, progress: Callable[[int], None] 
                 textpage.close()
                 if tesseract and sum(ch.isalnum() for ch in text) < MIN_PAGE_CHARS:
                     image = Path(tmp) / f"page-{number}.png"
-                    page.render(scale=OCR_DPI / 72, grayscale=True).to_pil().save(image, dpi=(OCR_DPI, OCR_DPI))
+                    page.render(scale=OCR_DPI / 72, grayscale=True).to_pil().save(
+                        image, dpi=(OCR_DPI, OCR_DPI)
+                    )
                     text = ocr_image(image, languages, tesseract)
                     image.unlink()
                     ocr_pages += 1
@@ -209,8 +211,9 @@ def _odf(path: Path) -> str:
 
 
 def _rtf(path: Path) -> str:
-    from striprtf.striprtf import rtf_to_text
+    from striprtf import striprtf
 
+    rtf_to_text: Callable[..., str] = striprtf.rtf_to_text
     # RTF is 7-bit with escapes; striprtf needs the whole document as one string.
     with path.open("r", encoding="latin-1") as fh:
         return str(rtf_to_text(fh.read(), errors="replace"))

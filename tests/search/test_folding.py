@@ -67,7 +67,12 @@ def test_highlight_and_snippet() -> None:
     assert snippet("không có gì", parsed) == "không có gì"
 
 
-@given(st.text(alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ ĐĂÂÊÔƠƯ", max_size=40))
+@given(
+    st.text(
+        alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ ĐĂÂÊÔƠƯ",
+        max_size=40,
+    )
+)
 def test_folded_tokens_are_ascii_and_stable(text: str) -> None:
     exact, folded = token_streams(text)
     assert folded.isascii()

@@ -1,0 +1,127 @@
+"""Elasticsearch backend, pure parts: template, query bodies and response parsing (no server)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from archive.visibility import Visibility
+from search.index.base import IndexDoc, SearchQuery
+from search.index.elastic_body import document_source, index_template, parse_response, search_body
+
+
+def fields_in(node: Any) -> set[str]:
+    """Every field name referenced by multi_match clauses under ``node``."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        if "multi_match" in node:
+            found |= {f.split("^")[0] for f in node["multi_match"]["fields"]}
+        for value in node.values():
+            found |= fields_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= fields_in(value)
+    return found
+
+
+def test_template_uses_icu_analysis_with_folded_subfields() -> None:
+    template = index_template("luutru-docs-*")
+    assert template["index_patterns"] == ["luutru-docs-*"]
+    analysis = template["template"]["settings"]["analysis"]
+    assert analysis["analyzer"]["vi_exact"]["tokenizer"] == "icu_tokenizer"
+    assert "icu_folding" in analysis["analyzer"]["vi_folded"]["filter"]
+    assert "đ=>d" in analysis["char_filter"]["d_stroke"]["mappings"]
+    props = template["template"]["mappings"]["properties"]
+    assert props["title"]["analyzer"] == "vi_exact"
+    assert props["title"]["fields"]["folded"]["analyzer"] == "vi_folded"
+    assert props["access_mode"]["type"] == "keyword"
+    assert props["issued_date"]["type"] == "date"
+
+
+def test_public_query_matches_hidden_content_on_metadata_only() -> None:
+    body = search_body(SearchQuery(text="đất đai"), Visibility.public())
+    content, meta = body["query"]["bool"]["should"]
+    assert "body.folded" in fields_in(content)
+    assert fields_in(meta) and not any(f.startswith("body") for f in fields_in(meta))
+    assert content["bool"]["filter"] == [
+        {"terms": {"access_mode": ["01", "02"]}},
+        {"terms": {"access_mode": ["01"]}},
+    ]
+    assert meta["bool"]["must_not"] == [{"bool": {"filter": content["bool"]["filter"]}}]
+    assert body["query"]["bool"]["filter"] == [{"terms": {"access_mode": ["01", "02"]}}]
+    assert body["_source"]["excludes"] == ["body", "other"]
+    json.dumps(body)  # serialisable as sent
+
+
+def test_archivist_query_has_one_branch_and_no_filters() -> None:
+    body = search_body(SearchQuery(text="quyet dinh"), Visibility.everything())
+    assert len(body["query"]["bool"]["should"]) == 1
+    assert body["query"]["bool"]["filter"] == []
+
+
+def test_accented_terms_score_exact_fields_and_phrases_are_boosted() -> None:
+    accented = json.dumps(
+        search_body(SearchQuery(text="văn bản"), Visibility.everything()), ensure_ascii=False
+    )
+    assert '"query": "văn"' in accented and '"query": "van ban", "type": "phrase"' in accented
+    plain = json.dumps(search_body(SearchQuery(text="van ban"), Visibility.everything()))
+    assert "title^12" not in plain and "title.folded^8" in plain
+
+
+def test_filters_sort_paging_and_facets() -> None:
+    query = SearchQuery(
+        text="",
+        agency=("UBND-DL",),
+        notation="16/QĐ-UBND",
+        date_from=date(2020, 1, 1),
+        date_to=date(2020, 12, 31),
+        sort="date_asc",
+        page=3,
+        per_page=10,
+        facets=("agency", "year"),
+    )
+    body = search_body(query, Visibility.everything())
+    filters = body["query"]["bool"]["filter"]
+    assert {"terms": {"agency_code": ["UBND-DL"]}} in filters
+    assert {"range": {"issued_date": {"gte": "2020-01-01", "lte": "2020-12-31"}}} in filters
+    assert {"term": {"notation_key": "16/qd-ubnd"}} in filters[1]["bool"]["should"]
+    assert body["sort"][0] == {"issued_date": {"order": "asc", "missing": "_last"}}
+    assert (body["from"], body["size"]) == (20, 10)
+    assert set(body["aggs"]) == {"agency", "year"}
+
+
+def test_document_source_keeps_notation_keys() -> None:
+    doc = IndexDoc(id="doc:1", title="T", code_number="16", notation="QĐ-UBND", issued_date=date(2019, 7, 30))
+    source = document_source(doc, "nội dung", None)
+    assert source["notation_key"] == "16/qd-ubnd" and source["year"] == 2019
+    assert "16/QĐ-UBND" in source["other"]
+
+
+def test_parse_response_drops_body_highlights_of_hidden_content() -> None:
+    response = {
+        "hits": {
+            "total": {"value": 2, "relation": "eq"},
+            "hits": [
+                {
+                    "_id": "doc:1",
+                    "_score": 3.5,
+                    "_source": {"id": "doc:1", "title": "Luật", "access_mode": "01", "agency_code": "A"},
+                    "highlight": {"body.folded": ["theo <mark>Luật</mark> đất đai"]},
+                },
+                {
+                    "_id": "doc:6",
+                    "_score": 1.0,
+                    "_source": {"id": "doc:6", "title": "Hồ sơ", "subject": "Danh sách", "access_mode": "02"},
+                    "highlight": {"body.folded": ["bí mật <mark>luật</mark>"]},
+                },
+            ],
+        },
+        "aggregations": {"year": {"buckets": [{"key": 2019, "doc_count": 2}]}},
+    }
+    result = parse_response(response, SearchQuery(text="luat", facets=("year",)), Visibility.public())
+    first, second = result.hits
+    assert first.snippet == "theo <mark>Luật</mark> đất đai" and first.content_visible
+    assert "bí mật" not in second.snippet and second.snippet == "Danh sách"
+    assert not second.content_visible
+    assert result.total == 2 and result.facets == {"year": {"2019": 2}}
