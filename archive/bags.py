@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -240,6 +241,7 @@ class _Checker:
             )
         on_disk = self.payload_on_disk(data)
         self.check_oxum(on_disk)
+        self.reconcile_normalization(payload_manifests, on_disk)
         self.check_completeness(payload_manifests, on_disk)
         self.check_tag_presence(tag_manifests)
         if not self.fast:
@@ -358,6 +360,27 @@ class _Checker:
                 f"Payload-Oxum {octets}.{count} but payload is {actual_octets}.{actual_count}",
                 f"Payload-Oxum {octets}.{count} nhưng tải trọng thực tế là {actual_octets}.{actual_count}",
             )
+
+    def reconcile_normalization(
+        self, manifests: dict[str, dict[str, str]], on_disk: Mapping[str, int]
+    ) -> None:
+        """Match manifest paths to disk names that differ only in Unicode normalization (NFC/NFD)."""
+        by_nfc = {unicodedata.normalize("NFC", rel): rel for rel in on_disk}
+        warned: set[str] = set()
+        for alg, entries in manifests.items():
+            for rel in [r for r in entries if r not in on_disk]:
+                disk = by_nfc.get(unicodedata.normalize("NFC", rel))
+                if disk is None or disk in entries:
+                    continue
+                manifests[alg] = entries = {(disk if k == rel else k): v for k, v in entries.items()}
+                if disk not in warned:
+                    warned.add(disk)
+                    self.warn(
+                        "bag.unicode_normalization",
+                        f"{rel!r} in the manifest and {disk!r} on disk differ in Unicode normalization",
+                        f"{rel!r} trong manifest và {disk!r} trên đĩa khác dạng chuẩn hóa Unicode",
+                        disk,
+                    )
 
     def check_completeness(
         self, manifests: Mapping[str, Mapping[str, str]], on_disk: Mapping[str, int]

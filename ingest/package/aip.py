@@ -66,6 +66,7 @@ from ingest.package.premis import (
 
 log = logging.getLogger(__name__)
 SOFTWARE_AGENT = PremisAgent(SOFTWARE, SOFTWARE, "software", SOFTWARE_VERSION)
+AGENCY_AGENT_ID = "source-organization"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +181,7 @@ def build_aip(
                 raise ChecksumMismatch(rel, expected[rel], pf.sha256)
             payload.append(pf)
         payload += _write_preservation(
-            data_dir, payload, file_code, sip_mets.label, aip_id, version, preservation
+            data_dir, payload, file_code, sip_mets.label, sip_mets.agency, aip_id, version, preservation
         )
         alt_ids = (
             ("fileCode", file_code),
@@ -221,6 +222,7 @@ def _write_preservation(
     payload: Sequence[PackageFile],
     file_code: str,
     title: str,
+    agency: str,
     aip_id: str,
     version: int,
     p: AipPreservation,
@@ -259,6 +261,10 @@ def _write_preservation(
         for e in p.events
     ] + [creation]
     agents = [SOFTWARE_AGENT, *(a for a in p.agents if a.identifier != SOFTWARE)]
+    if agency and not any(a.agent_type == "organization" for a in agents):
+        agents.append(
+            PremisAgent(AGENCY_AGENT_ID, agency, "organization", note="submitting agency; cơ quan nộp lưu")
+        )
     files = []
     for f in data_files:
         key = f.rel.removeprefix(REP_DATA + "/")

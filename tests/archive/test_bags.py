@@ -268,3 +268,18 @@ def test_findings_carry_both_languages(tmp_path: Path) -> None:
     (finding,) = report.findings()
     assert finding.code == "bag.oxum_mismatch" and finding.severity.value == "error"
     assert "tải trọng" in finding.message_vi and "Payload-Oxum" in finding.message_en
+
+
+def test_unicode_normalization_difference_is_a_warning(tmp_path: Path) -> None:
+    import unicodedata
+
+    nfc = "data/Hồ sơ.txt"
+    bag = write_bag(tmp_path / "bag", {nfc: b"x"})
+    nfd = unicodedata.normalize("NFD", nfc)
+    for alg in ("sha256", "sha512"):
+        (bag / f"manifest-{alg}.txt").write_text(f"{hashlib.new(alg, b'x').hexdigest()}  {nfd}\n", "utf-8")
+    report = validate_bag(bag)
+    assert report.valid, report.errors
+    assert codes(report.warnings) == {"bag.unicode_normalization"}
+    (bag / nfc).write_bytes(b"y")
+    assert codes(validate_bag(bag).errors) == {"bag.checksum_mismatch"}

@@ -269,6 +269,7 @@ def test_aip_built_validated_and_read_back(tmp_path: Path, staged: tuple[Path, d
     )
     report = validate_bag(aip.path)
     assert report.valid and not report.warnings, report.errors
+    bagit.Bag(str(aip.path)).validate()
     data = aip.path / "data"
     for rel in (ROOT_PREMIS, REP_PREMIS):
         assert validation_errors("premis", (data / rel).read_bytes()) == [], rel
@@ -308,7 +309,8 @@ def test_aip_built_validated_and_read_back(tmp_path: Path, staged: tuple[Path, d
     assert {"accession", "information package creation"} <= set(types)
     fixity = next(e for e in summary.events if e.identifier == "uuid-fix-0")
     assert fixity.objects == ["representations/rep1/data/van-ban/qd-15.pdf"]
-    assert {a.identifier for a in summary.agents} == {"luutru", "user:7"}
+    assert {a.identifier for a in summary.agents} == {"luutru", "user:7", "source-organization"}
+    assert next(a for a in summary.agents if a.agent_type == "organization").name == AGENCY
     rep_premis = (data / REP_PREMIS).read_text("utf-8")
     assert "CN=Nguyễn Văn A" in rep_premis and "fmt/18" in rep_premis and "page count" in rep_premis
 
