@@ -128,3 +128,17 @@ def test_metadata_xlsx_is_read(tmp_path: Path) -> None:
     assert result.metadata_file == "metadata.xlsx" and result.profile == "nd30-2020"
     assert result.dossier["Title"] == "Hồ sơ công văn đi năm 2024"
     assert result.documents[0]["CodeNumber"] == 120
+
+
+def test_documented_example_is_a_valid_envelope(tmp_path: Path) -> None:
+    from ingest.intake.declaration import Declaration, read_declaration
+
+    doc = (Path(__file__).parents[2] / "docs" / "submission-format.md").read_text(encoding="utf-8")
+    example = next(block for block in doc.split("```json")[1:] if '"fileCode"' in block).split("```")[0]
+    (tmp_path / "metadata.json").write_text(example, encoding="utf-8")
+    declaration = read_declaration(tmp_path, require_sha256=True)
+    assert isinstance(declaration, Declaration), declaration
+    assert declaration.profile == "tt05-2025" and len(declaration.documents) == 2
+    schema = json.loads((Path(__file__).parents[2] / "docs" / "submission.schema.json").read_text("utf-8"))
+    assert set(schema["required"]) <= set(json.loads(example))
+    assert schema["properties"]["profile"]["enum"] == ["tt05-2025", "nd30-2020", "tt02-2019"]
