@@ -155,7 +155,10 @@ def build_aip(
     report = validate_bag(sip_dir, fast=True)
     if not report.valid:
         raise InvalidPackage(str(sip_dir), [f"{i.code}: {i.message}" for i in report.errors])
-    sip_mets = read_mets((sip_dir / "data" / ROOT_METS).read_bytes())
+    try:
+        sip_mets = read_mets((sip_dir / "data" / ROOT_METS).read_bytes())
+    except (OSError, etree.XMLSyntaxError) as exc:
+        raise InvalidPackage(str(sip_dir), [f"METS.xml: {exc}"]) from exc
     file_code = sip_mets.alt_ids.get("fileCode") or sip_mets.objid
     profile = sip_mets.alt_ids.get("profile", "")
     expected = read_manifest(sip_dir, "sha256")

@@ -329,6 +329,15 @@ def test_aip_refuses_a_tampered_sip(tmp_path: Path, staged: tuple[Path, dict[str
     assert not (tmp_path / "aip").exists()
 
 
+def test_aip_needs_a_sip_with_mets(tmp_path: Path) -> None:
+    bag = tmp_path / "bag"
+    (bag / "data").mkdir(parents=True)
+    (bag / "data" / "a.txt").write_text("x")
+    bagit.make_bag(str(bag))
+    with pytest.raises(InvalidPackage):
+        build_aip(bag, tmp_path / "aip", aip_id="a", version=1, preservation=AipPreservation())
+
+
 def test_read_aip_refuses_a_broken_bag(tmp_path: Path, staged: tuple[Path, dict[str, Any]]) -> None:
     sip = make_sip(staged, tmp_path / "sip")
     aip = build_aip(
