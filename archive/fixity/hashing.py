@@ -67,6 +67,18 @@ class IoBudget:
         return wait
 
 
+_local = threading.local()
+
+
+def _buffer(size: int) -> memoryview:
+    """Return this thread's reusable read buffer of ``size`` bytes (no 1 MiB allocation per file)."""
+    view: memoryview | None = getattr(_local, "view", None)
+    if view is None or len(view) != size:
+        view = memoryview(bytearray(size))
+        _local.view = view
+    return view
+
+
 def _read_chunk(fh: BinaryIO | _Reader, view: memoryview) -> int:
     """Fill ``view`` from ``fh`` (``readinto`` when the stream has it); return bytes read."""
     readinto = getattr(fh, "readinto", None)
@@ -86,8 +98,7 @@ def sha256_stream(
 ) -> tuple[str, int]:
     """Hash ``fh`` to the end in ``chunk``-byte reads; return ``(hex digest, bytes read)``."""
     digest = hashlib.sha256()
-    buf = bytearray(chunk)
-    view = memoryview(buf)
+    view = _buffer(chunk)
     total = 0
     while True:
         n = _read_chunk(fh, view)
