@@ -108,37 +108,82 @@ def check_output_intent(pdf: pikepdf.Pdf, path: str) -> list[Finding]:
     ]
 
 
-def _resources_tree(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
-    """Yield every Resources dictionary reachable from pages, forms, Type3 fonts, appearances."""
+def _content_units(pdf: pikepdf.Pdf) -> Iterator[tuple[Any, pikepdf.Dictionary]]:
+    """Yield (content stream owner, its Resources) for pages, Form XObjects, Type3 glyph
+    procedures and annotation appearance streams, each once."""
     seen: set[tuple[int, int]] = set()
-    todo: list[Any] = []
+    todo: list[tuple[Any, Any]] = []
     for page in pdf.pages:
-        todo.append(page.obj.get("/Resources"))
+        page_res = page.obj.get("/Resources")
+        todo.append((page, page_res))
         for annot in page.obj.get("/Annots", pikepdf.Array()):
             ap = annot.get("/AP") if isinstance(annot, pikepdf.Dictionary) else None
             if not isinstance(ap, pikepdf.Dictionary):
                 continue
             for key in ("/N", "/R", "/D"):
                 entry = ap.get(key)
-                if isinstance(entry, pikepdf.Stream):
-                    todo.append(entry.get("/Resources"))
-                elif isinstance(entry, pikepdf.Dictionary):
-                    todo.extend(s.get("/Resources") for s in entry.values() if isinstance(s, pikepdf.Stream))
+                streams = (
+                    [entry]
+                    if isinstance(entry, pikepdf.Stream)
+                    else (list(entry.values()) if isinstance(entry, pikepdf.Dictionary) else [])
+                )
+                todo.extend((s, s.get("/Resources")) for s in streams if isinstance(s, pikepdf.Stream))
     while todo:
-        res = todo.pop()
+        owner, res = todo.pop()
         if not isinstance(res, pikepdf.Dictionary):
-            continue
+            res = pikepdf.Dictionary()
+        if isinstance(owner, pikepdf.Stream) and owner.is_indirect:
+            if owner.objgen in seen:
+                continue
+            seen.add(owner.objgen)
+        yield owner, res
+        for xobj in res.get("/XObject", pikepdf.Dictionary()).values():
+            if isinstance(xobj, pikepdf.Stream) and xobj.get("/Subtype") == pikepdf.Name.Form:
+                todo.append((xobj, xobj.get("/Resources", res)))
+        for font in res.get("/Font", pikepdf.Dictionary()).values():
+            if isinstance(font, pikepdf.Dictionary) and font.get("/Subtype") == pikepdf.Name.Type3:
+                procs = font.get("/CharProcs", pikepdf.Dictionary())
+                glyph_res = font.get("/Resources", res)
+                todo.extend((g, glyph_res) for g in procs.values() if isinstance(g, pikepdf.Stream))
+
+
+def _resources_tree(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
+    """Yield every Resources dictionary reachable from pages, forms, Type3 fonts, appearances."""
+    seen: set[tuple[int, int]] = set()
+    for _, res in _content_units(pdf):
         if res.is_indirect:
             if res.objgen in seen:
                 continue
             seen.add(res.objgen)
         yield res
-        for xobj in res.get("/XObject", pikepdf.Dictionary()).values():
-            if isinstance(xobj, pikepdf.Stream) and xobj.get("/Subtype") == pikepdf.Name.Form:
-                todo.append(xobj.get("/Resources"))
-        for font in res.get("/Font", pikepdf.Dictionary()).values():
-            if isinstance(font, pikepdf.Dictionary) and font.get("/Subtype") == pikepdf.Name.Type3:
-                todo.append(font.get("/Resources"))
+
+
+def _used_fonts(owner: Any, res: pikepdf.Dictionary) -> Iterator[pikepdf.Dictionary]:
+    """Yield the fonts that render text in one content stream.
+
+    A font counts when a text-showing operator (Tj, TJ, ', ") runs while it is selected by Tf;
+    a font only selected (reportlab's page prologue does that) renders nothing.
+    """
+    fonts = res.get("/Font", pikepdf.Dictionary())
+    names: set[str] = set()
+    current: str | None = None
+    stack: list[str | None] = []
+    for instruction in pikepdf.parse_content_stream(owner, "Tf Tj TJ ' \" q Q"):
+        if not isinstance(instruction, pikepdf.ContentStreamInstruction):
+            continue
+        op = str(instruction.operator)
+        if op == "Tf" and instruction.operands:
+            current = str(instruction.operands[0])
+        elif op == "q":
+            stack.append(current)
+        elif op == "Q" and stack:
+            current = stack.pop()
+        elif op in ("Tj", "TJ", "'", '"') and current is not None:
+            names.add(current)
+    for name in names:
+        font = fonts.get(name)
+        if isinstance(font, pikepdf.Dictionary):
+            yield font
 
 
 def _font_embedded(font: pikepdf.Dictionary) -> bool:
@@ -157,11 +202,11 @@ def _font_embedded(font: pikepdf.Dictionary) -> bool:
 
 
 def check_fonts(pdf: pikepdf.Pdf, path: str) -> list[Finding]:
-    """Report every font (by BaseFont name) that is used but not embedded."""
+    """Report every font (by BaseFont name) used for rendering but not embedded."""
     missing: set[str] = set()
-    for res in _resources_tree(pdf):
-        for font in res.get("/Font", pikepdf.Dictionary()).values():
-            if isinstance(font, pikepdf.Dictionary) and not _font_embedded(font):
+    for owner, res in _content_units(pdf):
+        for font in _used_fonts(owner, res):
+            if not _font_embedded(font):
                 missing.add(str(font.get("/BaseFont", "?")).lstrip("/"))
     return [
         _f(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 import pikepdf
@@ -83,11 +82,10 @@ def make_pdf(
         c.showPage()
     c.save()
     path.write_bytes(buf.getvalue())
-    if pdfa or signature_fields:
-        with pikepdf.open(path, allow_overwriting_input=True) as pdf:
-            if pdfa:
-                _claim_pdfa(pdf, pdfa, with_output_intent=output_intent)
-            pdf.save(path)
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        if pdfa:
+            _claim_pdfa(pdf, pdfa, with_output_intent=output_intent)
+        pdf.save(path, min_version="1.7")  # reportlab writes a 1.3 header
     if signature_fields:
         with path.open("rb+") as f:
             w = IncrementalPdfFileWriter(f)
@@ -335,8 +333,11 @@ def with_lzw(path: Path, out: Path) -> Path:
     with pikepdf.open(path) as pdf:
         page = pdf.pages[0]
         raw = page.obj.Contents.read_bytes()
-        page.obj.Contents = pdf.make_stream(lzw_encode(raw), Filter=pikepdf.Name.LZWDecode)
-        pdf.save(out)
+        stream = pdf.make_stream(b"")
+        stream.write(lzw_encode(raw), filter=pikepdf.Name.LZWDecode)  # data already encoded
+        page.obj.Contents = stream
+        # keep qpdf from decoding LZW and recompressing it with Flate on save
+        pdf.save(out, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.none)
     return out
 
 
@@ -391,15 +392,8 @@ def make_scanned_pdf(
     c.showPage()
     c.save()
     path.write_bytes(buf.getvalue())
-    if pdfa:
-        with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        if pdfa:
             _claim_pdfa(pdf, pdfa, with_output_intent=True)
-            pdf.save(path)
+        pdf.save(path, min_version="1.7")  # reportlab writes a 1.3 header
     return path
-
-
-def signing_time_of(path: Path) -> datetime | None:
-    """Return the /M date of the last signature dictionary (for assertions)."""
-    with path.open("rb") as f:
-        sigs = PdfFileReader(f, strict=False).embedded_signatures
-        return sigs[-1].self_reported_timestamp if sigs else None
