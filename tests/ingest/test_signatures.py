@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,29 @@ def test_trust_roots_accept_bytes_and_certificates(fully_signed: Path, pki: Test
     as_bytes = check_signatures(fully_signed, trust_roots=[pki.root.read_bytes()])
     as_cert = check_signatures(fully_signed, trust_roots=[pki.root_cert])
     assert as_bytes.valid and as_cert.valid
+
+
+def test_timestamp_gives_the_signing_time(base_pdf: Path, pki: TestPki, tmp_path: Path) -> None:
+    at = datetime(2026, 1, 15, 2, 30, tzinfo=UTC)
+    pdf = pdfs.sign_pdf(base_pdf, tmp_path / "ts.pdf", pki.person.signer, "NguoiKy", pki.timestamper(at))
+    sig = check_signatures(pdf, trust_roots=[pki.root]).signatures[0]
+    assert sig.signed_at == "2026-01-15T09:30:00+07:00"  # the token's time, shown in Vietnam time
+    assert sig.valid
+
+
+def test_certificate_expired_since_a_timestamped_signature(
+    base_pdf: Path, pki: TestPki, tmp_path: Path
+) -> None:
+    """Signed (and time-stamped) while the certificate was valid; it has lapsed since."""
+    at = datetime.now(UTC) - timedelta(days=100)
+    pdf = pdfs.sign_pdf(
+        base_pdf, tmp_path / "lapsed.pdf", pki.lapsed_person.signer, "NguoiKy", pki.timestamper(at)
+    )
+    sig = check_signatures(pdf, trust_roots=[pki.root]).signatures[0]
+    assert not sig.expired and sig.trusted and sig.valid
+    found = {f.code: f.severity for f in sig.findings}
+    assert found["pdf.signature.cert_expired_since_signing"] is Severity.WARNING
+    # without a timestamp the claimed time is "now", when the certificate had already lapsed
+    plain = pdfs.sign_pdf(base_pdf, tmp_path / "lapsed-now.pdf", pki.lapsed_person.signer, "NguoiKy")
+    sig2 = check_signatures(plain, trust_roots=[pki.root]).signatures[0]
+    assert sig2.expired and not sig2.valid

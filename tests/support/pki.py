@@ -7,7 +7,9 @@ keys so a whole hierarchy is generated in milliseconds.
     root ─ issuing CA ─┬ person      (CN "Nguyễn Văn An", title "Chủ tịch", UID "CCCD:…")
                        ├ organisation (CN = O = "Ủy ban nhân dân tỉnh Thái Bình")
                        ├ expired person (valid 2019–2020)
-                       └ revoked person (listed on the issuing CA's CRL)
+                       ├ lapsed person (valid until 10 days ago: expired since signing)
+                       ├ revoked person (listed on the issuing CA's CRL)
+                       └ time-stamping authority (for ``timestamper()``)
     unknown root ─ stranger signer
 """
 
@@ -22,9 +24,10 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.sign.signers import SimpleSigner
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 AGENCY = "Ủy ban nhân dân tỉnh Thái Bình"  # cơ quan (test)
@@ -51,7 +54,7 @@ class Identity:
 
     name: str
     cert: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
     cert_path: Path
     key_path: Path
     chain: list[x509.Certificate] = field(default_factory=list)  # issuing CAs, leaf excluded
@@ -61,23 +64,27 @@ class Identity:
         return asn1_x509.Certificate.load(self.cert.public_bytes(serialization.Encoding.DER))
 
     @property
-    def signer(self) -> SimpleSigner:
-        """Return a pyHanko signer carrying the chain (leaf + issuing CA)."""
-        key_der = self.key.private_bytes(
+    def key_info(self) -> asn1_keys.PrivateKeyInfo:
+        der = self.key.private_bytes(
             serialization.Encoding.DER,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
+        return asn1_keys.PrivateKeyInfo.load(der)
+
+    @property
+    def signer(self) -> SimpleSigner:
+        """Return a pyHanko signer carrying the chain (leaf + issuing CA)."""
         chain = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in self.chain]
         return SimpleSigner(
             signing_cert=self.asn1,
-            signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
+            signing_key=self.key_info,
             cert_registry=SimpleCertificateStore.from_certs([self.asn1, *chain]),
         )
 
 
 def _write(
-    dir: Path, name: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey
+    dir: Path, name: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 ) -> tuple[Path, Path]:
     cert_path = dir / f"{name}.pem"
     key_path = dir / f"{name}.key.pem"
@@ -119,13 +126,19 @@ def _ca_cert(
 
 def _leaf_cert(
     subject: x509.Name,
-    key: ec.EllipticCurvePrivateKey,
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey,
     issuer: x509.Certificate,
     issuer_key: ec.EllipticCurvePrivateKey,
     not_before: datetime,
     not_after: datetime,
     serial: int,
+    tsa: bool = False,
 ) -> x509.Certificate:
+    eku = (
+        x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING])
+        if tsa
+        else x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, ExtendedKeyUsageOID.CLIENT_AUTH])
+    )
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -140,10 +153,7 @@ def _leaf_cert(
             x509.KeyUsage(True, True, False, False, False, False, False, False, False),
             critical=True,
         )
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, ExtendedKeyUsageOID.CLIENT_AUTH]),
-            critical=False,
-        )
+        .add_extension(eku, critical=tsa)  # RFC 3161: timeStamping EKU is critical
         .add_extension(
             x509.CRLDistributionPoints(
                 [x509.DistributionPoint([x509.UniformResourceIdentifier(CRL_URL)], None, None, None)]
@@ -170,7 +180,9 @@ class TestPki:
     person: Identity
     organisation: Identity
     expired_person: Identity
+    lapsed_person: Identity
     revoked_person: Identity
+    tsa: Identity
     unknown_root: Path
     stranger: Identity
     crl_path: Path  # DER CRL issued by the issuing CA, listing ``revoked_person``
@@ -184,6 +196,13 @@ class TestPki:
     @property
     def crl(self) -> asn1_crl.CertificateList:
         return asn1_crl.CertificateList.load(self.crl_der)
+
+    def timestamper(self, at: datetime | None = None) -> DummyTimeStamper:
+        """Return an RFC 3161 time-stamping authority run in-process (``at`` fixes its clock)."""
+        chain = SimpleCertificateStore.from_certs([self.issuing_ca.asn1])
+        return DummyTimeStamper(
+            tsa_cert=self.tsa.asn1, tsa_key=self.tsa.key_info, certs_to_embed=chain, fixed_dt=at
+        )
 
     @classmethod
     def create(cls, dir: Path) -> TestPki:
@@ -207,10 +226,14 @@ class TestPki:
             issuer_key: ec.EllipticCurvePrivateKey = ca_key,
             not_before: datetime = NOW - timedelta(days=365),
             not_after: datetime = NOW + timedelta(days=3 * 365),
+            tsa: bool = False,
         ) -> Identity:
-            key = ec.generate_private_key(ec.SECP256R1())
+            # pyHanko's in-process TSA signs with RSA only; everything else uses fast EC keys
+            key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey = (
+                rsa.generate_private_key(65537, 2048) if tsa else ec.generate_private_key(ec.SECP256R1())
+            )
             serial = x509.random_serial_number()
-            cert = _leaf_cert(subject, key, issuer, issuer_key, not_before, not_after, serial)
+            cert = _leaf_cert(subject, key, issuer, issuer_key, not_before, not_after, serial, tsa)
             paths = _write(dir, name, cert, key)
             return Identity(name, cert, key, *paths, chain=[issuer])
 
@@ -226,6 +249,15 @@ class TestPki:
             _name(C="VN", O=AGENCY, T="Phó Chủ tịch", UID="CMND:151234567", CN="Trần Thị Bình"),
             not_before=datetime(2019, 1, 1, tzinfo=UTC),
             not_after=datetime(2020, 12, 31, tzinfo=UTC),
+        )
+        lapsed = leaf(
+            "lapsed-person",
+            _name(C="VN", O=AGENCY, T="Phó Chủ tịch", UID="CCCD:034070009999", CN="Đỗ Thị Hoa"),
+            not_before=NOW - timedelta(days=300),
+            not_after=NOW - timedelta(days=10),
+        )
+        tsa = leaf(
+            "tsa", _name(C="VN", O="TEST Ban Cơ yếu Chính phủ", CN="TEST Time-Stamping Authority"), tsa=True
         )
         revoked = leaf(
             "revoked-person",
@@ -272,7 +304,9 @@ class TestPki:
             person=person,
             organisation=organisation,
             expired_person=expired,
+            lapsed_person=lapsed,
             revoked_person=revoked,
+            tsa=tsa,
             unknown_root=other_path,
             stranger=stranger,
             crl_path=crl_path,
