@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 from archive.storage.errors import InvalidKey
@@ -138,7 +138,7 @@ def check_key(key: str, *, allow_empty: bool = False) -> str:
         raise InvalidKey(key, "contains NUL")
     if "\\" in key:
         raise InvalidKey(key, "contains a backslash")
-    if key.startswith("/") or PurePosixPath(key).is_absolute():
+    if key.startswith("/"):
         raise InvalidKey(key, "absolute path")
     body = key[:-1] if allow_empty and key.endswith("/") else key
     parts = body.split("/")

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from stat import S_ISREG
 from typing import BinaryIO
 
 from archive.fixity.hashing import IoBudget, copy_hashed, sha256_file
@@ -64,6 +65,7 @@ class LocalReplica:
 
     def __init__(self, root: Path | str, *, name: str | None = None) -> None:
         self.root = Path(root).resolve()
+        self._root_s = str(self.root)
         self.name = name or self.root.name
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / TMP).mkdir(exist_ok=True)
@@ -72,6 +74,10 @@ class LocalReplica:
 
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
+
+    def _fspath(self, key: str) -> str:
+        """The object's path as a string (hot path of audits: no pathlib objects)."""
+        return os.path.join(self._root_s, check_key(key))
 
     def _tmp_path(self) -> Path:
         return self.root / TMP / uuid.uuid4().hex
@@ -226,12 +232,11 @@ class LocalReplica:
             raise ObjectMissing(self.name, key) from None
 
     def stat(self, key: str) -> ObjectStat | None:
-        path = self._path(key)
         try:
-            st = path.stat()
+            st = os.stat(self._fspath(key))
         except (FileNotFoundError, NotADirectoryError):
             return None
-        if not path.is_file():
+        if not S_ISREG(st.st_mode):
             return None
         return ObjectStat(st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
 
@@ -262,9 +267,8 @@ class LocalReplica:
                 yield key
 
     def verify(self, key: str, sha256: str, *, budget: IoBudget | None = None) -> VerifyResult:
-        path = self._path(key)
         try:
-            sha, size = sha256_file(str(path), budget=budget)
+            sha, size = sha256_file(self._fspath(key), budget=budget)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return VerifyResult(key, sha256, False, None, 0)
         return VerifyResult(key, sha256, True, sha, size)
