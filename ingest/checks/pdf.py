@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 MIN_VERSION = (1, 4)  # NĐ 30 Phụ lục I: PDF ≥ 1.4
 MIN_DPI = 200  # NĐ 30 Phụ lục I; TT 05/2025 Điều 8 (văn bản hành chính)
 TEXT_SAMPLE_PAGES = 20  # pages read to decide whether a text layer exists
+# qpdf warnings that say nothing about damage (common in incremental updates by signing tools)
+HARMLESS_WARNINGS = ("reported number of objects",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +227,7 @@ def _inspect(pdf: pikepdf.Pdf, path: Path, verapdf: str | None) -> PdfReport:
     if page_count == 0:
         return _malformed(name, "no pages")
     findings: list[Finding] = []
-    repairs = pdf.get_warnings()
+    repairs = [w for w in pdf.get_warnings() if not any(h in str(w) for h in HARMLESS_WARNINGS)]
     if repairs:
         findings.append(
             warning(

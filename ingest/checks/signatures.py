@@ -27,6 +27,7 @@ from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives.serialization import Encoding
+from pyhanko.pdf_utils.crypt.api import AuthStatus
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESIndeterminate
@@ -552,8 +553,14 @@ def check_signatures(
     try:
         with path.open("rb") as f:
             reader = PdfFileReader(f, strict=False)
-            if reader.encrypted:
-                reader.decrypt("")
+            if reader.encrypted and reader.decrypt("").status is AuthStatus.FAILED:
+                finding = error(
+                    "pdf.encrypted",
+                    "Tệp PDF được mã hóa bằng mật khẩu, không kiểm tra được chữ ký số.",
+                    "The PDF is password-protected; its signatures cannot be checked.",
+                    path=name,
+                )
+                return SignatureReport(path=name, valid=False, signatures=(), findings=(finding,))
             sigs = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
             try:
                 dss = DocumentSecurityStore.read_dss(reader)

@@ -10,6 +10,7 @@ import pytest
 from archive.findings import Severity
 from ingest.checks.pdf import check_pdf
 from tests.support import pdfs
+from tests.support.pki import TestPki
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +96,11 @@ def test_not_a_pdf_at_all(tmp_path: Path) -> None:
 def test_missing_file_is_malformed(tmp_path: Path) -> None:
     report = check_pdf(tmp_path / "absent.pdf")
     assert [f.code for f in report.findings] == ["pdf.malformed"]
+
+
+def test_signed_and_form_filled_file_is_not_reported_damaged(tmp_path: Path, pki: TestPki) -> None:
+    """Incremental updates by signing tools leave a harmless trailer /Size quirk; no finding."""
+    src = pdfs.make_pdf(tmp_path / "a.pdf", text_field="ghi_chu", signature_fields=("NguoiKy",))
+    signed = pdfs.sign_pdf(src, tmp_path / "s.pdf", pki.person.signer, field="NguoiKy")
+    pdfs.form_fill_after_signing(signed)
+    assert check_pdf(signed).findings == ()

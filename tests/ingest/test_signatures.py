@@ -223,3 +223,10 @@ def test_certificate_expired_since_a_timestamped_signature(
     plain = pdfs.sign_pdf(base_pdf, tmp_path / "lapsed-now.pdf", pki.lapsed_person.signer, "NguoiKy")
     sig2 = check_signatures(plain, trust_roots=[pki.root]).signatures[0]
     assert sig2.expired and not sig2.valid
+
+
+def test_password_protected_pdf(fully_signed: Path, pki: TestPki, tmp_path: Path) -> None:
+    locked = pdfs.encrypted(fully_signed, tmp_path / "locked.pdf", user_password="mat-khau")
+    report = check_signatures(locked, trust_roots=[pki.root])
+    assert not report.valid and report.signatures == ()
+    assert [f.code for f in report.findings] == ["pdf.encrypted"]
