@@ -204,7 +204,7 @@ def detect_legacy_vietnamese(text: str) -> LegacyEncoding | None:
     non-ASCII word is repaired with each table; an encoding wins when it turns more non-words
     into Vietnamese syllables than the reverse, and at least two (or one with no counter-case).
     """
-    words = [w for w in _WORD.findall(text) if any(ord(ch) >= 0x80 for ch in w)]
+    words = _words(text)
     if not words or _beyond_latin1_vietnamese(text) > len(words) // 4:
         return None
     best: LegacyEncoding | None = None
@@ -218,13 +218,17 @@ def detect_legacy_vietnamese(text: str) -> LegacyEncoding | None:
     return best
 
 
-def _cp1258_vietnamese(data: bytes) -> str | None:
+def _words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text) if any(ord(ch) >= 0x80 for ch in w)]
+
+
+def _cp1258_syllables(data: bytes) -> int:
+    """Count non-ASCII words that are Vietnamese syllables when ``data`` is read as cp1258."""
     try:
-        text = data.decode("cp1258")
+        text = unicodedata.normalize("NFC", data.decode("cp1258"))
     except UnicodeDecodeError:
-        return None
-    nfc = unicodedata.normalize("NFC", text)
-    return nfc if _beyond_latin1_vietnamese(nfc) > 0 else None
+        return 0
+    return sum(1 for w in _words(text) if _is_syllable(w))
 
 
 def check_text_encoding(data: bytes) -> tuple[str | None, list[Finding]]:
@@ -261,9 +265,10 @@ def check_text_encoding(data: bytes) -> tuple[str | None, list[Finding]]:
 def _check_non_utf8(data: bytes) -> tuple[str | None, list[Finding]]:
     text = data.decode("latin-1")
     legacy = detect_legacy_vietnamese(text)
-    if legacy is not None:
+    cp1258 = _cp1258_syllables(data)
+    if legacy is not None and _score(_words(text), legacy)[0] >= cp1258:
         return legacy, [_legacy_finding(legacy, in_utf8=False)]
-    if _cp1258_vietnamese(data) is not None:
+    if cp1258 >= 2 or (cp1258 == 1 and len(_words(text)) == 1):
         return "cp1258", [
             error(
                 "encoding.not_unicode",

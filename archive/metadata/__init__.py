@@ -3,6 +3,7 @@
 Public entry points::
 
     load_profile(name, overrides=None) -> Profile
+    load_profile_file(path, overrides=None) -> Profile
     available_profiles() -> ["tt02-2019", "nd30-2020", "tt05-2025"]
     validate_record(profile, kind, record, *, path=None) -> list[Finding]
     validate_dossier(profile, data) -> list[Finding]
@@ -14,6 +15,7 @@ Readers and writers (JSON, XLSX/CSV listings, EAD XML) are in ``archive.metadata
 """
 
 from archive.metadata.crosswalk import crosswalk, crosswalk_dossier
+from archive.metadata.dossier import validate_dossier, validate_file
 from archive.metadata.profile import (
     CodeList,
     FieldSpec,
@@ -21,8 +23,9 @@ from archive.metadata.profile import (
     RecordKind,
     available_profiles,
     load_profile,
+    load_profile_file,
 )
-from archive.metadata.validate import validate_dossier, validate_file, validate_record
+from archive.metadata.validate import validate_record
 
 __all__ = [
     "CodeList",
@@ -33,6 +36,7 @@ __all__ = [
     "crosswalk",
     "crosswalk_dossier",
     "load_profile",
+    "load_profile_file",
     "validate_dossier",
     "validate_file",
     "validate_record",

@@ -137,15 +137,24 @@ def available_profiles() -> list[str]:
 
 
 def load_profile(name: str, overrides: Path | None = None) -> Profile:
-    """Load profile ``name``, then apply the override file's section for it (if any).
+    """Load shipped profile ``name``, then apply the override file's section for it (if any).
 
     Raises ``NotFound`` for an unknown profile and ``ConfigError`` for a malformed profile or
     override file (unknown keys, wrong types, unknown fields).
     """
-    path = PROFILE_DIR / f"{name}.toml"
     if name not in available_profiles():
         raise NotFound("metadata profile", name)
+    return load_profile_file(PROFILE_DIR / f"{name}.toml", overrides)
+
+
+def load_profile_file(path: Path, overrides: Path | None = None) -> Profile:
+    """Load a profile from any TOML file (a new circular before it is shipped, a test profile).
+
+    The profile's name is ``[profile] name``, else the file's stem; the override file's section
+    of that name is applied.
+    """
     raw = _read_toml(path)
+    name = str(_as_table(raw.get("profile", {}), "[profile]").get("name", path.stem))
     if overrides is not None:
         section = _read_toml(overrides).get(name)
         if section is not None:

@@ -1,23 +1,21 @@
-"""The one validation engine: check a record or a whole dossier against a profile.
+"""The one validation engine: check one record of one kind against a profile.
 
-``validate_record`` checks one record of one kind; ``validate_dossier`` checks the
-submission shape ``{"profile", "dossier": {...}, "documents": [{..., "file", "sha256"}]}``
-(the same shape as a submission's ``metadata.json``); ``validate_file`` reads JSON, XLSX or
-CSV listings first. Everything found is a ``Finding``; nothing here raises on bad input.
+Required and conditionally required fields, types, lengths, code lists, dates and their
+order, derived codes (fileCode, docCode), counts, agency codes and text encoding, all driven
+by the profile's data. Whole dossiers and files are in ``archive.metadata.dossier``.
+Everything found is a ``Finding``; nothing here raises on bad input.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from archive.agency_code import file_code_prefixes
-from archive.errors import ArchiveError
 from archive.findings import Finding, error, info, warning
-from archive.metadata.profile import FieldSpec, Profile, RecordKind, available_profiles, load_profile
+from archive.metadata.profile import FieldSpec, Profile, RecordKind
 from archive.metadata.values import DateSpan, as_text, boolean_value, check_value, parse_date, split_multi
 
 RESERVED_KEYS = frozenset(("file", "sha256", "kind"))  # document keys that are not metadata
@@ -300,171 +298,9 @@ def _check_counts(kind: RecordKind, values: Mapping[str, Any], ctx: _Context) ->
     return findings
 
 
-def validate_dossier(profile: Profile, data: Mapping[str, Any]) -> list[Finding]:
-    """Check a dossier with its documents (the ``metadata.json`` shape); return the findings."""
-    findings: list[Finding] = []
-    declared = data.get("profile")
-    if declared is not None and declared != profile.name:
-        findings.append(
-            warning(
-                "metadata.profile_mismatch",
-                f"Tệp khai báo hồ sơ theo {declared!r} nhưng được kiểm tra theo {profile.name!r}.",
-                f"The file declares profile {declared!r} but is checked against {profile.name!r}.",
-                evidence={"declared": str(declared), "used": profile.name},
-            )
-        )
-    dossier = data.get("dossier")
-    documents = data.get("documents", [])
-    if not isinstance(dossier, Mapping) or not isinstance(documents, Sequence) or isinstance(documents, str):
-        return [*findings, _structure()]
-    findings += validate_record(profile, profile.dossier_kind, dossier, counts={"documents": len(documents)})
-    seen: set[str] = set()
-    for index, doc in enumerate(documents, start=1):
-        if not isinstance(doc, Mapping):
-            findings.append(_structure(index))
-            continue
-        findings += _check_document(profile, dossier, doc, index, seen)
-    return findings
-
-
-def _check_document(
-    profile: Profile, dossier: Mapping[str, Any], doc: Mapping[str, Any], index: int, seen: set[str]
-) -> list[Finding]:
-    path = doc.get("file")
-    path = str(path) if path else None
-    findings: list[Finding] = []
-    if path is None:
-        findings.append(
-            warning(
-                "metadata.file_missing",
-                f"Tài liệu thứ {index} không ghi tệp (file).",
-                f"Document {index} names no file.",
-                evidence={"index": index},
-            )
-        )
-    elif path in seen:
-        findings.append(
-            error(
-                "metadata.duplicate_file",
-                f"Tệp {path} được khai hai lần.",
-                f"File {path} is listed twice.",
-                path=path,
-            )
-        )
-    else:
-        seen.add(path)
-    digest = doc.get("sha256")
-    if digest is not None and not (isinstance(digest, str) and _SHA256.fullmatch(digest.lower())):
-        findings.append(
-            error(
-                "metadata.sha256_invalid",
-                "Giá trị băm SHA-256 không hợp lệ (cần 64 chữ số hệ 16).",
-                "Invalid SHA-256 value (64 hexadecimal digits expected).",
-                path=path,
-                field="sha256",
-            )
-        )
-    kind_name = str(doc.get("kind") or profile.document_kind)
-    if kind_name not in profile.kinds:
-        findings.append(
-            error(
-                "metadata.kind_unknown",
-                f"Loại bản ghi {kind_name!r} không có trong {profile.name}.",
-                f"Record kind {kind_name!r} is not part of {profile.name}.",
-                path=path,
-                field="kind",
-            )
-        )
-        return findings
-    ordinal = _ordinal(profile.kind(kind_name), doc) or index
-    findings += validate_record(profile, kind_name, doc, path=path, dossier=dossier, ordinal=ordinal)
-    return findings
-
-
-def _ordinal(kind: RecordKind, doc: Mapping[str, Any]) -> int | None:
+def ordinal_of(kind: RecordKind, doc: Mapping[str, Any]) -> int | None:
+    """The document's declared order (docOrdinal / DocOrdinal), if it is a whole number."""
     spec = kind.field("docOrdinal")
     value = _resolved(kind, doc).get(spec.name) if spec else None
     text = as_text(value)
     return int(text) if text is not None and text.strip().isdigit() else None
-
-
-def _structure(index: int | None = None) -> Finding:
-    if index is None:
-        return error(
-            "metadata.structure",
-            "Dữ liệu phải có dạng {profile, dossier: {...}, documents: [...]}.",
-            "Data must look like {profile, dossier: {...}, documents: [...]}.",
-        )
-    return error(
-        "metadata.structure",
-        f"Tài liệu thứ {index} phải là một nhóm trường.",
-        f"Document {index} must be an object of fields.",
-        evidence={"index": index},
-    )
-
-
-def validate_file(path: Path, profile: str | None = None, overrides: Path | None = None) -> list[Finding]:
-    """Read a JSON, XLSX or CSV metadata file (or a directory of EAD files) and validate it.
-
-    The profile is ``profile`` if given, else the file's ``"profile"`` key (listings: guessed
-    from the headers), else TT 05/2025 (with an info finding). A listing may hold several
-    dossiers; then findings without a file carry ``path="dossier <n>"``. A file that cannot be
-    read gives a ``metadata.unreadable`` error.
-    """
-    from archive.metadata.io import read_listing, read_metadata
-
-    try:
-        if path.suffix.casefold() in (".xlsx", ".csv"):
-            batch = read_listing(path, profile)
-        else:
-            batch = [read_metadata(path)]
-    except (ArchiveError, OSError, ValueError, KeyError) as exc:
-        return [
-            error(
-                "metadata.unreadable",
-                f"Không đọc được tệp dữ liệu đặc tả: {exc}",
-                f"Cannot read the metadata file: {exc}",
-                path=path.name,
-                evidence={"error": type(exc).__name__},
-            )
-        ]
-    if not batch:
-        return [
-            error(
-                "metadata.empty",
-                "Tệp không có hồ sơ nào (không tìm thấy dòng tiêu đề cột).",
-                "The file holds no dossier (no header row found).",
-                path=path.name,
-            )
-        ]
-    findings: list[Finding] = []
-    for number, data in enumerate(batch, start=1):
-        found = _validate_one(data, profile, overrides)
-        if len(batch) > 1:
-            found = [f if f.path else replace(f, path=f"dossier {number}") for f in found]
-        findings += found
-    return findings
-
-
-def _validate_one(data: Mapping[str, Any], profile: str | None, overrides: Path | None) -> list[Finding]:
-    findings: list[Finding] = []
-    name = profile or data.get("profile")
-    if not name:
-        name = "tt05-2025"
-        findings.append(
-            info(
-                "metadata.profile_default",
-                "Tệp không ghi chuẩn dữ liệu; kiểm tra theo TT 05/2025.",
-                "The file names no profile; checked against TT 05/2025.",
-            )
-        )
-    if name not in available_profiles():
-        return [
-            error(
-                "metadata.profile_unknown",
-                f"Chuẩn dữ liệu {name!r} không được hỗ trợ ({', '.join(available_profiles())}).",
-                f"Profile {name!r} is not supported ({', '.join(available_profiles())}).",
-                evidence={"profile": str(name)},
-            )
-        ]
-    return findings + validate_dossier(load_profile(str(name), overrides), data)

@@ -108,12 +108,11 @@ def check_value(
         return [_type_error(spec, value, kw)]
     if spec.type in ("string", "longtext", "code") and text is not None:
         findings += check_text(spec, text, kw)
-    if spec.type == "number" and text is not None:
-        if not re.fullmatch(r"\d+", text.strip()):
-            findings.append(_type_error(spec, value, kw))
-    elif spec.type == "boolean" and boolean_value(value) is None:
-        findings.append(_type_error(spec, value, kw))
-    elif spec.type == "date":
+    if (spec.type == "number" and text is not None and not re.fullmatch(r"\d+", text.strip())) or (
+        spec.type == "boolean" and boolean_value(value) is None
+    ):
+        return [*findings, _type_error(spec, value, kw)]
+    if spec.type == "date":
         fmts = spec.date_formats or formats
         if parse_date(value, fmts) is None:
             findings.append(
