@@ -230,3 +230,20 @@ def test_password_protected_pdf(fully_signed: Path, pki: TestPki, tmp_path: Path
     report = check_signatures(locked, trust_roots=[pki.root])
     assert not report.valid and report.signatures == ()
     assert [f.code for f in report.findings] == ["pdf.encrypted"]
+
+
+def test_intermediate_supplied_by_the_archive(base_pdf: Path, pki: TestPki, tmp_path: Path) -> None:
+    """A signature that embeds only the leaf validates once the archive supplies the issuing CA."""
+    from pyhanko.sign.signers import SimpleSigner
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    leaf_only = SimpleSigner(
+        signing_cert=pki.person.asn1,
+        signing_key=pki.person.key_info,
+        cert_registry=SimpleCertificateStore.from_certs([pki.person.asn1]),
+    )
+    pdf = pdfs.sign_pdf(base_pdf, tmp_path / "leaf-only.pdf", leaf_only, field="NguoiKy")
+    alone = check_signatures(pdf, trust_roots=[pki.root]).signatures[0]
+    assert "pdf.signature.untrusted_issuer" in {f.code for f in alone.findings}
+    helped = check_signatures(pdf, trust_roots=[pki.root], other_certs=[pki.issuing_ca.cert_path])
+    assert helped.signatures[0].trusted and helped.signatures[0].valid
