@@ -157,7 +157,7 @@ def _apply(
         return []
     items = value if isinstance(value, list) else [value]
     if rule.get("multi") and isinstance(value, str):
-        items = [p for p in re.split(r"[,;]| và ", value) if p.strip()]
+        items = [p.strip() for p in re.split(r"[,;]| và ", value) if p.strip()]
     codes: list[str] = []
     findings: list[Finding] = []
     for item in items:

@@ -31,12 +31,16 @@ def test_tt05_field_order_and_lengths() -> None:
     profile = load_profile("tt05-2025")
     dossier = profile.kind("dossier")
     assert [f.name for f in dossier.fields if f.ead] == EAD_DOSSIER
-    assert [f.name for f in profile.kind("aip_dossier").fields][0] == "arcFileCode"
+    assert profile.kind("aip_dossier").fields[0].name == "arcFileCode"
     assert len(profile.kind("document").fields) == 21
     assert [f.name for f in profile.kind("aip_document").fields] == AIP_DOC
     assert len(profile.kind("package").fields) == 5 and len(profile.kind("aip_package").fields) == 4
     title = dossier.field("title")
-    assert title is not None and (title.max_length, title.label_vi, title.required) == (1000, "Tiêu đề hồ sơ", True)
+    assert title is not None and (title.max_length, title.label_vi, title.required) == (
+        1000,
+        "Tiêu đề hồ sơ",
+        True,
+    )
     assert "MM/YYYY" in profile.kind("aip_dossier").date_formats
     assert "MM/YYYY" not in dossier.date_formats
     assert dossier.field("Rights") is dossier.field("mode")  # NĐ 30 name accepted as an alias
@@ -81,11 +85,11 @@ def test_nd30_and_tt02_kinds() -> None:
 def test_override_file_changes_attributes_and_codes(tmp_path: Path) -> None:
     overrides = tmp_path / "overrides.toml"
     overrides.write_text(
-        '[tt05-2025.dossier.title]\nmax_length = 50\n'
-        '[tt05-2025.dossier.keyword]\nrequired = true\n'
-        '[tt05-2025.aip_document.docOrdinal]\nrequired = true\n'
+        "[tt05-2025.dossier.title]\nmax_length = 50\n"
+        "[tt05-2025.dossier.keyword]\nrequired = true\n"
+        "[tt05-2025.aip_document.docOrdinal]\nrequired = true\n"
         '[tt05-2025.codelists.maintenance.codes]\n"08" = "5 năm"\n'
-        '[nd30-2020.dossier.Rights]\nmax_length = 5\n',
+        "[nd30-2020.dossier.Rights]\nmax_length = 5\n",
         encoding="utf-8",
     )
     profile = load_profile("tt05-2025", overrides)
@@ -108,7 +112,7 @@ def test_override_file_changes_attributes_and_codes(tmp_path: Path) -> None:
         "[tt05-2025.dossier.title]\nmaxlength = 50\n",
         "[tt05-2025.dossier.nosuchfield]\nrequired = true\n",
         "[tt05-2025.nosuchkind.title]\nrequired = true\n",
-        "[tt05-2025.dossier.title]\ntype = \"colour\"\n",
+        '[tt05-2025.dossier.title]\ntype = "colour"\n',
         "not toml at all = = =",
     ],
 )
