@@ -19,19 +19,19 @@ from policies.access import (
 
 OWN = "000.00.07.H54"
 OTHER = "000.00.14.H54"
-O, C, S = AccessMode.OPEN, AccessMode.CONDITIONAL, AccessMode.SECRET
+OP, CO, SE = AccessMode.OPEN, AccessMode.CONDITIONAL, AccessMode.SECRET
 LIVE_STATES = (RecordState.ACTIVE, RecordState.UNDER_REVIEW, RecordState.DAMAGED)
 
 # who → {mode: (metadata, content, original)} for a live record of another agency, no grants
 EXPECTED: dict[str, dict[AccessMode, tuple[int, int, int]]] = {
-    "administrator": {O: (1, 1, 1), C: (1, 1, 1), S: (1, 1, 1)},
-    "archivist": {O: (1, 1, 1), C: (1, 1, 1), S: (1, 1, 1)},
-    "auditor": {O: (1, 1, 1), C: (1, 1, 1), S: (1, 1, 1)},
-    "council_member": {O: (1, 1, 1), C: (1, 0, 0), S: (1, 0, 0)},
-    "decider": {O: (1, 1, 1), C: (1, 0, 0), S: (1, 0, 0)},
-    "researcher": {O: (1, 1, 1), C: (1, 0, 0), S: (0, 0, 0)},
-    "agency_officer": {O: (1, 1, 1), C: (1, 0, 0), S: (0, 0, 0)},
-    "anonymous": {O: (1, 1, 0), C: (1, 0, 0), S: (0, 0, 0)},
+    "administrator": {OP: (1, 1, 1), CO: (1, 1, 1), SE: (1, 1, 1)},
+    "archivist": {OP: (1, 1, 1), CO: (1, 1, 1), SE: (1, 1, 1)},
+    "auditor": {OP: (1, 1, 1), CO: (1, 1, 1), SE: (1, 1, 1)},
+    "council_member": {OP: (1, 1, 1), CO: (1, 0, 0), SE: (1, 0, 0)},
+    "decider": {OP: (1, 1, 1), CO: (1, 0, 0), SE: (1, 0, 0)},
+    "researcher": {OP: (1, 1, 1), CO: (1, 0, 0), SE: (0, 0, 0)},
+    "agency_officer": {OP: (1, 1, 1), CO: (1, 0, 0), SE: (0, 0, 0)},
+    "anonymous": {OP: (1, 1, 0), CO: (1, 0, 0), SE: (0, 0, 0)},
 }
 
 
@@ -42,10 +42,7 @@ def actor_for(who: str, grants: frozenset[int] = frozenset()) -> Actor:
     return Actor.of(7, who, [Role(who)], agency, grants)
 
 
-CASES = [
-    (who, mode, state)
-    for who, mode, state in itertools.product(EXPECTED, (O, C, S), LIVE_STATES)
-]
+CASES = [(who, mode, state) for who, mode, state in itertools.product(EXPECTED, (OP, CO, SE), LIVE_STATES)]
 
 
 @pytest.mark.parametrize(("who", "mode", "state"), CASES)
@@ -60,7 +57,7 @@ def test_live_records_follow_the_matrix(who: str, mode: AccessMode, state: Recor
     assert got == tuple(bool(x) for x in EXPECTED[who][mode])
 
 
-@pytest.mark.parametrize(("who", "mode"), list(itertools.product(EXPECTED, (O, C, S))))
+@pytest.mark.parametrize(("who", "mode"), list(itertools.product(EXPECTED, (OP, CO, SE))))
 def test_destroyed_records_show_only_a_tombstone(who: str, mode: AccessMode) -> None:
     record = RecordFacts(OTHER, mode, RecordState.DESTROYED, dossier_id=42)
     actor = actor_for(who)
@@ -73,7 +70,7 @@ def test_destroyed_records_show_only_a_tombstone(who: str, mode: AccessMode) -> 
     assert not can_download_original(actor, record).allowed
 
 
-@pytest.mark.parametrize("mode", [O, C, S])
+@pytest.mark.parametrize("mode", [OP, CO, SE])
 def test_agency_officer_sees_everything_of_their_own_agency(mode: AccessMode) -> None:
     officer = actor_for("agency_officer")
     record = RecordFacts(OWN, mode, RecordState.ACTIVE, 1)
@@ -84,11 +81,11 @@ def test_agency_officer_sees_everything_of_their_own_agency(mode: AccessMode) ->
 
 def test_agency_officer_without_agency_is_treated_as_public() -> None:
     officer = Actor.of(3, "vt", [Role.AGENCY_OFFICER], None)
-    assert not can_see_metadata(officer, RecordFacts(None, S, RecordState.ACTIVE, 1)).allowed
+    assert not can_see_metadata(officer, RecordFacts(None, SE, RecordState.ACTIVE, 1)).allowed
     assert visibility_for(officer) == visibility_for(actor_for("researcher"))
 
 
-@pytest.mark.parametrize("mode", [C, S])
+@pytest.mark.parametrize("mode", [CO, SE])
 def test_an_approved_request_opens_a_reading_copy_but_not_the_original(mode: AccessMode) -> None:
     researcher = actor_for("researcher", grants=frozenset({42}))
     granted = RecordFacts(OTHER, mode, RecordState.ACTIVE, 42)
@@ -103,18 +100,18 @@ def test_an_approved_request_opens_a_reading_copy_but_not_the_original(mode: Acc
 
 def test_grants_count_only_for_researchers() -> None:
     council = Actor.of(5, "hd", [Role.COUNCIL_MEMBER], None, [42])
-    assert not can_read_content(council, RecordFacts(OTHER, S, RecordState.ACTIVE, 42)).allowed
+    assert not can_read_content(council, RecordFacts(OTHER, SE, RecordState.ACTIVE, 42)).allowed
 
 
 def test_a_grant_does_not_survive_destruction() -> None:
     researcher = actor_for("researcher", grants=frozenset({42}))
-    record = RecordFacts(OTHER, S, RecordState.DESTROYED, 42)
+    record = RecordFacts(OTHER, SE, RecordState.DESTROYED, 42)
     assert can_see_metadata(researcher, record).reason_code == "access.allowed.tombstone"
     assert not can_read_content(researcher, record).allowed
 
 
 def test_decisions_explain_themselves_in_both_languages() -> None:
-    for who, mode, state in CASES + [(w, m, RecordState.DESTROYED) for w in EXPECTED for m in (O, C, S)]:
+    for who, mode, state in CASES + [(w, m, RecordState.DESTROYED) for w in EXPECTED for m in (OP, CO, SE)]:
         record = RecordFacts(OTHER, mode, state, 42)
         for check in (can_see_metadata, can_read_content, can_download_original):
             d = check(actor_for(who), record)
@@ -129,7 +126,7 @@ def test_visibility_agrees_with_the_per_record_decisions(who: str) -> None:
     actor = actor_for(who)
     vis = visibility_for(actor)
     agency = OWN if who == "agency_officer" else OTHER
-    for mode in (O, C, S):
+    for mode in (OP, CO, SE):
         record = RecordFacts(agency, mode, RecordState.ACTIVE, 1)
         assert vis.metadata_visible(mode.value, agency) == can_see_metadata(actor, record).allowed
         assert vis.content_visible(mode.value, agency) == can_read_content(actor, record).allowed

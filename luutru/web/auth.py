@@ -1,0 +1,312 @@
+"""Accounts on the web: sign-in with lockout and a per-IP rate limit, idle expiry, roles.
+
+* Passwords are argon2id (``luutru.accounts.check_password``).
+* Five wrong passwords lock an account for 15 minutes (``User.failed_logins`` / ``locked_until``).
+* The sign-in POST is rate-limited per client IP by an in-process token bucket. With several
+  app servers each has its own bucket: put a limit in the reverse proxy (or a shared Redis
+  limiter) in front of them.
+* A session ends after ``session_minutes`` without a request (checked on every request).
+* Success, failure and lockout are ``EventType.AUTHENTICATION`` events.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive import events
+from archive.catalog import AccessRequest, AccessRequestState, Agency, EventType, Outcome, Role, User
+from archive.vntime import as_utc, utcnow
+from luutru.accounts import check_password
+from luutru.services import Services
+from policies.access import Actor
+
+bp = Blueprint("auth", __name__)
+
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+SEEN_KEY = "_seen"  # epoch seconds of the last request in this session
+LIMITER_KEY = "luutru.login_limiter"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+# -- rate limit --------------------------------------------------------------------------------
+@dataclass
+class TokenBucket:
+    """Per-key token buckets: ``capacity`` tries at once, refilled at ``per_minute``.
+
+    ``clock`` returns seconds (monotonic); tests pass their own to step time.
+    """
+
+    capacity: int = 20
+    per_minute: float = 20.0
+    clock: Callable[[], float] = time.monotonic
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take(self, key: str) -> bool:
+        """Spend one token for ``key``; False when the bucket is empty."""
+        now = self.clock()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.capacity), now))
+            tokens = min(float(self.capacity), tokens + (now - last) * self.per_minute / 60.0)
+            allowed = tokens >= 1.0
+            self._buckets[key] = (tokens - 1.0 if allowed else tokens, now)
+            if len(self._buckets) > 10_000:  # forget the fullest buckets: they are idle
+                for stale in [k for k, (t, _) in self._buckets.items() if t >= self.capacity - 1][:5000]:
+                    del self._buckets[stale]
+            return allowed
+
+
+# -- the signed-in user --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WebUser(UserMixin):  # type: ignore[misc]
+    """What a request knows about its user, detached from the database session."""
+
+    user_id: int
+    username: str
+    full_name: str
+    roles: frozenset[Role]
+    agency_code: str | None
+
+    def get_id(self) -> str:
+        return str(self.user_id)
+
+    def has(self, *roles: Role) -> bool:
+        return any(r in self.roles for r in roles)
+
+
+def web_services() -> Services:
+    """The app's Services (catalog sessions, settings)."""
+    svc: Services = current_app.extensions["luutru"]
+    return svc
+
+
+def _web_user(s: Session, user: User) -> WebUser:
+    agency_code = s.scalar(select(Agency.code).where(Agency.id == user.agency_id)) if user.agency_id else None
+    return WebUser(user.id, user.username, user.full_name, frozenset(r.role for r in user.roles), agency_code)
+
+
+def _load_user(user_id: str) -> WebUser | None:
+    if not user_id.isdigit():
+        return None
+    with web_services().session() as s:
+        user = s.get(User, int(user_id))
+        if user is None or not user.active:
+            return None  # deactivated users lose their sessions at once
+        return _web_user(s, user)
+
+
+def current_actor() -> Actor:
+    """The actor for ``policies.access``: roles, agency and live access-request grants."""
+    if "actor" in g:
+        actor: Actor = g.actor
+        return actor
+    if not current_user.is_authenticated:
+        anonymous = Actor.anonymous()
+        g.actor = anonymous
+        return anonymous
+    user: WebUser = current_user
+    grants: list[int] = []
+    if Role.RESEARCHER in user.roles:
+        now = utcnow()
+        with web_services().session() as s:
+            rows = s.execute(
+                select(AccessRequest.dossier_id, AccessRequest.expires_at).where(
+                    AccessRequest.requester_id == user.user_id,
+                    AccessRequest.state == AccessRequestState.APPROVED,
+                )
+            ).all()
+        grants = [d for d, exp in rows if exp is None or as_utc(exp) > now]
+    actor = Actor.of(user.user_id, user.username, user.roles, user.agency_code, grants)
+    g.actor = actor
+    return actor
+
+
+def requires(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Let the view run only for a signed-in user holding one of ``roles`` (else login / 403)."""
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))  # type: ignore[return-value]
+            if roles and not current_user.has(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def home_for(user: WebUser) -> str:
+    if user.has(Role.ARCHIVIST, Role.ADMINISTRATOR, Role.AUDITOR):
+        return url_for("console.dashboard")
+    return url_for("portal.home")
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+# -- views ---------------------------------------------------------------------------------------
+def _auth_event(s: Session, username: str, outcome: Outcome, detail: str) -> None:
+    events.record(
+        s,
+        EventType.AUTHENTICATION,
+        object_type="user",
+        object_id=username,
+        agent=events.Agent.person(username),
+        outcome=outcome,
+        detail=detail,
+        data={"ip": request.remote_addr or ""},
+    )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    if request.method == "GET":
+        return render_template("login.html", next=request.args.get("next", ""))
+    limiter: TokenBucket = current_app.extensions[LIMITER_KEY]
+    if not limiter.take(request.remote_addr or "unknown"):
+        flash(_("Too many sign-in attempts from your address. Wait a minute and try again."), "error")
+        return render_template("login.html", next=""), 429
+    username = request.form.get("username", "").strip()[:100]
+    password = request.form.get("password", "")
+    now = utcnow()
+    web_user: WebUser | None = None
+    with web_services().sessions.begin() as s:
+        user = s.scalar(select(User).where(User.username == username)) if username else None
+        if user is None or not user.active:
+            _auth_event(s, username or "-", Outcome.FAILURE, "sign-in refused: unknown or inactive user")
+        elif user.locked_until is not None and as_utc(user.locked_until) > now:
+            _auth_event(s, username, Outcome.FAILURE, "sign-in refused: account locked")
+        elif not check_password(user, password):
+            user.failed_logins += 1
+            if user.failed_logins >= MAX_FAILURES:
+                user.locked_until = now + LOCKOUT
+                user.failed_logins = 0
+                _auth_event(
+                    s,
+                    username,
+                    Outcome.FAILURE,
+                    f"account locked for {LOCKOUT} after {MAX_FAILURES} failures",
+                )
+            else:
+                _auth_event(s, username, Outcome.FAILURE, "sign-in refused: wrong password")
+        else:
+            user.failed_logins = 0
+            user.locked_until = None
+            user.last_login_at = now
+            _auth_event(s, username, Outcome.SUCCESS, "signed in")
+            web_user = _web_user(s, user)
+    if web_user is None:
+        # One message for every refusal: it must not tell which usernames exist.
+        flash(_("Wrong username or password, or the account is locked for 15 minutes."), "error")
+        return render_template("login.html", next=request.form.get("next", "")), 401
+    lang = session.get("lang")
+    session.clear()  # no fixation: a fresh session at sign-in
+    if lang:
+        session["lang"] = lang
+    session.permanent = True
+    login_user(web_user)
+    return redirect(_safe_next(request.form.get("next")) or home_for(web_user))
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        with web_services().sessions.begin() as s:
+            _auth_event(s, current_user.username, Outcome.SUCCESS, "signed out")
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+# -- wiring -------------------------------------------------------------------------------------
+def _expire_idle_sessions() -> ResponseReturnValue | None:
+    """End a signed-in session idle for longer than ``session_minutes``; refresh it otherwise."""
+    if request.endpoint == "static":
+        return None
+    now = time.time()
+    limit = current_app.permanent_session_lifetime.total_seconds()
+    seen = session.get(SEEN_KEY)
+    if "_user_id" in session and isinstance(seen, int | float) and now - seen > limit:
+        lang = session.get("lang")
+        logout_user()
+        session.clear()
+        if lang:
+            session["lang"] = lang
+        flash(_("Your session expired. Please sign in again."), "info")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    session[SEEN_KEY] = int(now)
+    session.permanent = True
+    return None
+
+
+def init_auth(app: Flask, session_minutes: int, limiter: TokenBucket | None = None) -> None:
+    manager = LoginManager()
+    manager.login_view = "auth.login"
+    manager.session_protection = "strong"
+    manager.login_message = ""
+    manager.user_loader(_load_user)
+    manager.init_app(app)
+    app.permanent_session_lifetime = timedelta(minutes=session_minutes)
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = True
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(0)
+    app.extensions[LIMITER_KEY] = limiter or TokenBucket()
+    app.before_request(_expire_idle_sessions)
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def _inject_user() -> dict[str, Any]:
+        return {"current_user": current_user, "Role": Role}
+
+
+__all__ = [
+    "TokenBucket",
+    "WebUser",
+    "bp",
+    "current_actor",
+    "home_for",
+    "init_auth",
+    "requires",
+    "web_services",
+]
