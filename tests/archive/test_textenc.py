@@ -10,6 +10,7 @@ import pytest
 from archive.textenc import (
     TCVN3_TABLE,
     VNI_TABLE,
+    LegacyEncoding,
     check_text_encoding,
     convert_legacy,
     detect_legacy_vietnamese,
@@ -17,7 +18,7 @@ from archive.textenc import (
     representable,
 )
 
-SEEDS = sorted(Path("/work/shared/seeds").glob("*.txt"))
+SEEDS = sorted((Path(__file__).parent / "data" / "metadata" / "seeds").glob("*.txt"))
 TONES = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
 LOWER = [unicodedata.normalize("NFC", v + t) for v in "aăâeêioôơuưy" for t in TONES] + ["đ"]
 
@@ -64,16 +65,16 @@ def test_tcvn3_has_no_capital_tones() -> None:
 
 
 @pytest.mark.parametrize("encoding", ["tcvn3", "vni"])
-def test_seed_texts_round_trip(encoding: str) -> None:
+def test_seed_texts_round_trip(encoding: LegacyEncoding) -> None:
     for text in seed_texts():
-        legacy = encode_legacy(text, encoding)  # type: ignore[arg-type]
+        legacy = encode_legacy(text, encoding)
         assert legacy != text
         assert detect_legacy_vietnamese(legacy) == encoding
-        assert convert_legacy(legacy, encoding) == representable(text, encoding)  # type: ignore[arg-type]
+        assert convert_legacy(legacy, encoding) == representable(text, encoding)
 
 
 @pytest.mark.parametrize("encoding", ["tcvn3", "vni"])
-def test_seed_sentences_are_detected_one_by_one(encoding: str) -> None:
+def test_seed_sentences_are_detected_one_by_one(encoding: LegacyEncoding) -> None:
     sentences = [
         line
         for text in seed_texts()
@@ -81,7 +82,7 @@ def test_seed_sentences_are_detected_one_by_one(encoding: str) -> None:
         if sum(1 for w in line.split() if any(ord(c) > 127 for c in w)) >= 4
     ]
     assert len(sentences) > 100
-    detected = [detect_legacy_vietnamese(encode_legacy(s, encoding)) for s in sentences]  # type: ignore[arg-type]
+    detected = [detect_legacy_vietnamese(encode_legacy(s, encoding)) for s in sentences]
     assert detected.count(encoding) / len(sentences) > 0.98
     assert all(d in (encoding, None) for d in detected)
 
@@ -115,16 +116,16 @@ def test_check_text_encoding_utf8() -> None:
 
 
 @pytest.mark.parametrize("encoding", ["tcvn3", "vni"])
-def test_check_text_encoding_legacy_bytes(encoding: str) -> None:
+def test_check_text_encoding_legacy_bytes(encoding: LegacyEncoding) -> None:
     text = seed_texts()[3]
-    raw = encode_legacy(text, encoding).encode("cp1252", errors="replace")  # type: ignore[arg-type]
+    raw = encode_legacy(text, encoding).encode("cp1252", errors="replace")
     found, findings = check_text_encoding(raw)
     assert found == encoding
     assert [f.code for f in findings] == [f"encoding.legacy_{encoding}"]
     assert findings[0].severity == "error"
     assert "TCVN 6909" in findings[0].message_vi and "Unicode" in findings[0].message_en
     # The same mojibake saved again as UTF-8 is still legacy text.
-    found, findings = check_text_encoding(encode_legacy(text, encoding).encode("utf-8"))  # type: ignore[arg-type]
+    found, findings = check_text_encoding(encode_legacy(text, encoding).encode("utf-8"))
     assert (found, findings[0].code) == ("utf-8", f"encoding.legacy_{encoding}")
 
 
