@@ -77,6 +77,7 @@ class Settings:
     session_minutes: int = 30
     secure_cookies: bool = False  # set true behind HTTPS
     profile_overrides: Path | None = None  # TOML overriding unverified profile rules
+    fault_points: tuple[str, ...] = ()  # recovery tests only: crash (SIGKILL) at these points
 
     # -- derived ---------------------------------------------------------------------------
     @property

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from archive import db
+from archive import db, faults
 from luutru.config import Settings
+
+if TYPE_CHECKING:
+    from archive.storage import Replica
+    from ingest.service import IngestService
 
 
 @dataclass
@@ -18,11 +25,13 @@ class Services:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    _cache: dict[str, object] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         """Open the catalog (no migration here: ``luutru init`` / ``db upgrade`` apply them)."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        faults.configure(settings.fault_points)
         engine = db.make_engine(settings.catalog_url)
         return cls(settings=settings, engine=engine, sessions=db.session_factory(engine))
 
@@ -31,6 +40,59 @@ class Services:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @cached_property
+    def replicas(self) -> list[Replica]:
+        """Every configured replica, named r1, r2, … in configuration order; leftovers recovered."""
+        from archive.storage import open_replica
+
+        s = self.settings
+        opts = {}
+        if s.s3_endpoint_url:
+            opts = {
+                "endpoint_url": s.s3_endpoint_url,
+                "access_key": s.s3_access_key or None,
+                "secret_key": s.s3_secret_key or None,
+                "region": s.s3_region,
+            }
+        replicas = [
+            open_replica(root, name=f"r{i}", **opts) for i, root in enumerate(s.replica_roots, start=1)
+        ]
+        for r in replicas:
+            r.recover()
+        return replicas
+
+    @cached_property
+    def ingest(self) -> IngestService:
+        from ingest.checks import find_verapdf, load_trust_roots
+        from ingest.formats import FormatPolicy
+        from ingest.intake import IntakeLimits
+        from ingest.service import IngestConfig, IngestService
+        from ingest.validate import ValidationPolicy, find_clamscan
+
+        s = self.settings
+        validation = ValidationPolicy(
+            formats=FormatPolicy(frozenset(x.lower() for x in s.accepted_formats)),
+            trust_roots=tuple(load_trust_roots(s.trust_path)),
+            verapdf=find_verapdf(s.verapdf_path or None),
+            clamscan=find_clamscan(s.clamscan_path or None),
+            profile_overrides=s.profile_overrides,
+        )
+        config = IngestConfig(
+            staging_root=s.staging_path,
+            validation=validation,
+            limits=IntakeLimits(
+                max_files=s.max_files,
+                max_bytes=s.max_bytes,
+                max_file_bytes=s.max_file_bytes,
+                zip_max_ratio=s.zip_max_ratio,
+            ),
+            auto_accept=s.auto_accept,
+            office_hours=s.office_hours,
+            office_days=s.office_days,
+            holidays=frozenset(date.fromisoformat(h) for h in s.holidays),
+        )
+        return IngestService(self.sessions, config, self.replicas)
 
 
 def prepare_data_dir(settings: Settings) -> None:

@@ -8,11 +8,6 @@ from luutru.cli.context import not_built
 
 # (group or None, name, capability, issue)
 PLANNED: tuple[tuple[str | None, str, str, int], ...] = (
-    (None, "ingest", "ingest pipeline (intake → validate → package → accession)", 3),
-    ("bag", "validate", "BagIt validation", 3),
-    (None, "identify", "format identification", 3),
-    ("check", "pdf", "PDF and PDF/A checks", 3),
-    ("check", "signatures", "digital signature validation", 3),
     ("audit", "run", "fixity audits", 4),
     ("audit", "report", "fixity health report", 4),
     (None, "backup", "catalog and metadata backups", 4),

@@ -99,6 +99,10 @@ def _claim_pdfa(pdf: pikepdf.Pdf, pdfa: str, *, with_output_intent: bool) -> Non
     part, conformance = pdfa[:-1], pdfa[-1].upper()
     if "/Trapped" in pdf.docinfo:
         del pdf.docinfo["/Trapped"]  # no XMP equivalent in PDF/A-2
+    if "/Producer" in pdf.docinfo:
+        # Signing tools rewrite the producer; pyHanko writes different strings to Info and
+        # XMP. Keeping it only in XMP (which pyHanko updates) keeps a signed PDF/A consistent.
+        del pdf.docinfo["/Producer"]
     with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
         meta.load_from_docinfo(pdf.docinfo)
         meta["pdfaid:part"] = part

@@ -1,0 +1,563 @@
+"""The ingest service: one submission from receipt to an archived AIP, with every step in the catalog.
+
+The CLI, the REST API, the console and the worker all call this; none of them touches the
+pipeline pieces directly. States follow ``archive.catalog.SUBMISSION_TRANSITIONS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from archive import events
+from archive.accession import accession
+from archive.catalog import (
+    SUBMISSION_TRANSITIONS,
+    Agency,
+    Document,
+    Dossier,
+    EventType,
+    Outcome,
+    PackageState,
+    RecordState,
+    StoredFile,
+    Submission,
+    SubmissionFile,
+    SubmissionState,
+)
+from archive.errors import Conflict, NotFound
+from archive.faults import checkpoint
+from archive.findings import Finding, Severity, error, warning
+from archive.storage import Replica
+from archive.vntime import utcnow
+from ingest.assemble import accession_request, build_packages
+from ingest.intake import (
+    IntakeLimits,
+    IntakeRejected,
+    StagedFile,
+    StagedSubmission,
+    make_receipt,
+    stage_submission,
+)
+from ingest.validate import Inspection, ValidationPolicy, inspect
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+# What an agency sees: the catalog's states, and the three outcomes of `luutru ingest --json`.
+OUTCOME = {
+    SubmissionState.ARCHIVED: "accepted",
+    SubmissionState.ACCEPTED: "accepted",
+    SubmissionState.IN_REVIEW: "review",
+    SubmissionState.REJECTED: "rejected",
+    SubmissionState.WITHDRAWN: "withdrawn",
+    SubmissionState.RECEIVED: "received",
+    SubmissionState.VALIDATING: "validating",
+}
+_STEP_EVENTS = {
+    "metadata": EventType.VALIDATION,
+    "format identification": EventType.FORMAT_IDENTIFICATION,
+    "text encoding": EventType.VALIDATION,
+    "pdf and signatures": EventType.DIGITAL_SIGNATURE_VALIDATION,
+    "duplicates": EventType.VALIDATION,
+    "virus check": EventType.VIRUS_CHECK,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class IngestConfig:
+    staging_root: Path
+    validation: ValidationPolicy
+    limits: IntakeLimits = field(default_factory=IntakeLimits)
+    auto_accept: bool = True
+    office_hours: tuple[str, ...] = ("07:30-11:30", "13:00-17:00")
+    office_days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    holidays: frozenset[date] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    submission_id: str
+    state: SubmissionState
+    findings: tuple[Finding, ...]
+    receipt: Mapping[str, Any] | None = None
+    dossier_code: str | None = None
+
+    @property
+    def status(self) -> str:
+        return OUTCOME[self.state]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "submission": self.submission_id,
+            "status": self.status,
+            "state": self.state.value,
+            "dossier": self.dossier_code,
+            "receipt": self.receipt,
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+
+def content_digest(staged: StagedSubmission) -> str:
+    """SHA-256 over the metadata and every (path, sha256): the same submission gives the same digest."""
+    body = {
+        "profile": staged.profile,
+        "dossier": staged.dossier,
+        "documents": staged.documents,
+        "files": sorted((f.path, f.sha256) for f in staged.files),
+    }
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
+
+
+class IngestService:
+    def __init__(
+        self, sessions: sessionmaker[Session], config: IngestConfig, replicas: Sequence[Replica]
+    ) -> None:
+        self.sessions, self.config, self.replicas = sessions, config, replicas
+
+    # -- the whole path ---------------------------------------------------------------------
+    def ingest(
+        self,
+        source: Path,
+        agency_code: str,
+        *,
+        actor: events.Agent,
+        source_kind: str = "cli",
+        progress: Progress | None = None,
+    ) -> IngestResult:
+        """Receive, validate and, when the decision allows, archive one submission."""
+        result = self.receive(source, agency_code, actor=actor, source_kind=source_kind)
+        return self.continue_submission(result.submission_id, progress=progress, receipt=result.receipt)
+
+    def continue_submission(
+        self,
+        submission_id: str,
+        *,
+        progress: Progress | None = None,
+        receipt: Mapping[str, Any] | None = None,
+    ) -> IngestResult:
+        """Take a submission as far as it can go now (also what recovery after a crash runs)."""
+        state = self._state(submission_id)
+        if state in (SubmissionState.RECEIVED, SubmissionState.VALIDATING):
+            state = self.validate(submission_id, progress=progress)
+        if state is SubmissionState.ACCEPTED:
+            self.archive(submission_id, progress=progress)
+        return self.result(submission_id, receipt=receipt)
+
+    # -- receipt ----------------------------------------------------------------------------
+    def receive(
+        self, source: Path, agency_code: str, *, actor: events.Agent, source_kind: str = "cli"
+    ) -> IngestResult:
+        """Stage the upload, verify declared checksums, record the submission and its receipt.
+
+        The same content submitted again by the same agency while the first is live returns the
+        first submission (one AIP); a refused upload is recorded as a rejected submission.
+        """
+        with self.sessions() as s:
+            agency = s.scalar(select(Agency).where(Agency.code == agency_code))
+            if agency is None:
+                raise NotFound("agency", agency_code)
+            agency_id = agency.id
+        self.config.staging_root.mkdir(parents=True, exist_ok=True)
+        staged = stage_submission(source, self.config.staging_root, limits=self.config.limits)
+        if isinstance(staged, IntakeRejected):
+            with self.sessions() as s, s.begin():
+                sub = Submission(
+                    id=staged.submission_id, agency_id=agency_id, source=source_kind,
+                    state=SubmissionState.REJECTED, received_at=staged.received_at,
+                    findings=[f.to_json() for f in staged.findings], decided_at=utcnow(),
+                    decision_reason="intake refused",
+                )  # fmt: skip
+                s.add(sub)
+                s.flush()
+                events.record(
+                    s, EventType.INGESTION, object_type="submission", object_id=sub.id, agent=actor,
+                    outcome=Outcome.FAILURE, detail="submission refused at intake",
+                    data={"codes": sorted({f.code for f in staged.findings})},
+                )  # fmt: skip
+            return IngestResult(staged.submission_id, SubmissionState.REJECTED, tuple(staged.findings))
+        digest = content_digest(staged)
+        receipt = make_receipt(
+            staged,
+            office_hours=self.config.office_hours,
+            office_days=self.config.office_days,
+            holidays=self.config.holidays,
+        )
+        with self.sessions() as s, s.begin():
+            live = s.scalar(
+                select(Submission).where(
+                    Submission.agency_id == agency_id,
+                    Submission.content_digest == digest,
+                    Submission.state.not_in([SubmissionState.REJECTED, SubmissionState.WITHDRAWN]),
+                )
+            )
+            if live is not None:
+                shutil.rmtree(staged.root, ignore_errors=True)
+                return IngestResult(live.id, live.state, (), None, live.dossier_code)
+            sub = Submission(
+                id=staged.submission_id,
+                agency_id=agency_id,
+                source=source_kind,
+                profile=staged.profile,
+                dossier_code=str(staged.dossier.get("fileCode") or staged.dossier.get("FileCode") or "")
+                or None,
+                title=str(staged.dossier.get("title") or staged.dossier.get("Title") or "")[:1000] or None,
+                received_at=staged.received_at,
+                counted_from=receipt.counted_from,
+                metadata_doc=_metadata_doc(staged),
+                findings=[f.to_json() for f in staged.findings],
+                staging_path=str(staged.root),
+                total_bytes=staged.total_bytes,
+                content_digest=digest,
+            )
+            sub.files = [
+                SubmissionFile(path=f.path, size=f.size, sha256=f.sha256, received_bytes=f.size)
+                for f in staged.files
+            ]
+            s.add(sub)
+            s.flush()
+            events.record(
+                s, EventType.INGESTION, object_type="submission", object_id=sub.id, agent=actor,
+                detail=f"submission received: {len(staged.files)} files, {staged.total_bytes} bytes",
+                data={"receipt": receipt.to_json()},
+            )  # fmt: skip
+            events.record(
+                s, EventType.FIXITY_CHECK, object_type="submission", object_id=sub.id,
+                detail="declared SHA-256 of every file verified at receipt",
+            )  # fmt: skip
+        checkpoint("ingest.after_receipt")
+        return IngestResult(
+            staged.submission_id, SubmissionState.RECEIVED, tuple(staged.findings), receipt.to_json()
+        )
+
+    # -- validation and decision ------------------------------------------------------------
+    def validate(self, submission_id: str, *, progress: Progress | None = None) -> SubmissionState:
+        """Run every check; errors reject, warnings go to review, clean ones are accepted (if policy allows)."""
+        self._transition(submission_id, SubmissionState.VALIDATING, None, "validation started", quiet=True)
+        ins, steps = self._inspect(submission_id, progress)
+        findings = list(ins.findings)
+        worst = {f.severity for f in findings}
+        if Severity.ERROR in worst:
+            new = SubmissionState.REJECTED
+        elif Severity.WARNING in worst or not self.config.auto_accept:
+            new = SubmissionState.IN_REVIEW
+        else:
+            new = SubmissionState.ACCEPTED
+        with self.sessions() as s, s.begin():
+            sub = self._get(s, submission_id)
+            sub.findings = [f.to_json() for f in findings]
+            for sf in sub.files:
+                identity = ins.identities.get(sf.path)
+                sf.mime = identity.mime if identity else None
+                sf.puid = identity.puid if identity else None
+                sf.report = {
+                    "identity": identity.to_json() if identity else None,
+                    "pdf": ins.pdf_reports[sf.path].to_json() if sf.path in ins.pdf_reports else None,
+                    "signatures": ins.signature_reports[sf.path].to_json()
+                    if sf.path in ins.signature_reports
+                    else None,
+                }
+            for step, found in steps.items():
+                sev = {f.severity for f in found}
+                events.record(
+                    s, _STEP_EVENTS[step], object_type="submission", object_id=submission_id,
+                    outcome=Outcome.FAILURE if Severity.ERROR in sev else Outcome.WARNING if Severity.WARNING in sev else Outcome.SUCCESS,
+                    detail=f"{step}: {len(found)} finding(s)", data={"codes": sorted({f.code for f in found})},
+                )  # fmt: skip
+            self._set_state(s, sub, new, events.SYSTEM, f"decision after validation: {OUTCOME[new]}")
+            if new is SubmissionState.REJECTED:
+                sub.decided_at = utcnow()
+                sub.decision_reason = "; ".join(
+                    sorted({f.code for f in findings if f.severity is Severity.ERROR})
+                )
+        if new is SubmissionState.REJECTED:
+            self._clean_staging(submission_id)
+        checkpoint("ingest.after_validation")
+        return new
+
+    def accept(
+        self, submission_id: str, *, actor: events.Agent, reason: str = "", progress: Progress | None = None
+    ) -> IngestResult:
+        """An archivist accepts a submission in review; it is archived at once."""
+        self._transition(
+            submission_id, SubmissionState.ACCEPTED, actor, reason or "accepted by archivist", decided=True
+        )
+        self.archive(submission_id, progress=progress)
+        return self.result(submission_id)
+
+    def reject(self, submission_id: str, *, actor: events.Agent, reason: str) -> IngestResult:
+        """Reject with a reason that goes back to the agency (vi/en as written by the archivist)."""
+        if not reason.strip():
+            raise Conflict("a rejection needs a reason (lý do từ chối)")
+        self._transition(submission_id, SubmissionState.REJECTED, actor, reason, decided=True)
+        self._clean_staging(submission_id)
+        return self.result(submission_id)
+
+    def withdraw(self, submission_id: str, *, actor: events.Agent, reason: str = "") -> IngestResult:
+        """The agency withdraws (thu hồi) a submission that is not accepted yet."""
+        self._transition(
+            submission_id, SubmissionState.WITHDRAWN, actor, reason or "withdrawn by the agency", decided=True
+        )
+        self._clean_staging(submission_id)
+        return self.result(submission_id)
+
+    # -- packaging and accession ------------------------------------------------------------
+    def archive(self, submission_id: str, *, progress: Progress | None = None) -> int:
+        """Package an accepted submission and accession it onto every replica; return the package id."""
+        with self.sessions() as s:
+            sub = self._get(s, submission_id)
+            if sub.state is not SubmissionState.ACCEPTED:
+                raise Conflict(f"submission {submission_id} is {sub.state.value}, not accepted")
+            agency = s.get(Agency, sub.agency_id)
+            assert agency is not None
+            agency_id, agency_code, agency_name = agency.id, agency.code, agency.name
+        ins, steps = self._inspect(submission_id, progress)
+        work = self._work_dir(submission_id)
+        aip_dir, aip_id = build_packages(ins, steps, work, agency_code=agency_code, agency_name=agency_name)
+        checkpoint("ingest.after_packaging")
+        manifest = [(f.path, f.size, f.sha256) for f in _bag_manifest(aip_dir)]
+        request = accession_request(ins, aip_dir, aip_id, manifest, agency_id=agency_id, actor=events.SYSTEM)
+        package_id = accession(self.sessions, self.replicas, request, progress)
+        self._clean_staging(submission_id)
+        return package_id
+
+    def recover(self, progress: Progress | None = None) -> list[str]:
+        """Finish what a crash interrupted: re-validate or re-archive; remove orphan staging folders."""
+        with self.sessions() as s:
+            pending = list(
+                s.scalars(
+                    select(Submission.id).where(
+                        Submission.state.in_(
+                            [SubmissionState.RECEIVED, SubmissionState.VALIDATING, SubmissionState.ACCEPTED]
+                        )
+                    )
+                )
+            )
+            known = {p for p in s.scalars(select(Submission.staging_path)) if p}
+        for sid in pending:
+            self.continue_submission(sid, progress=progress)
+        root = self.config.staging_root
+        if root.is_dir():
+            for child in root.iterdir():
+                if child.is_dir() and str(child) not in known and not child.name.endswith(".work"):
+                    shutil.rmtree(child, ignore_errors=True)
+        return pending
+
+    # -- queries ----------------------------------------------------------------------------
+    def result(self, submission_id: str, receipt: Mapping[str, Any] | None = None) -> IngestResult:
+        with self.sessions() as s:
+            sub = self._get(s, submission_id)
+            return IngestResult(
+                sub.id,
+                sub.state,
+                tuple(Finding.from_json(f) for f in sub.findings),
+                receipt,
+                sub.dossier_code,
+            )
+
+    # -- internals --------------------------------------------------------------------------
+    def _inspect(
+        self, submission_id: str, progress: Progress | None
+    ) -> tuple[Inspection, dict[str, list[Finding]]]:
+        staged = self._staged(submission_id)
+        ins = Inspection(staged, self.config.validation, duplicates=self._duplicates, progress=progress)
+        steps = inspect(ins)
+        exists = self._dossier_exists(staged)
+        if exists:
+            steps["duplicates"].append(exists)
+            ins.findings.append(exists)
+        return ins, steps
+
+    def _dossier_exists(self, staged: StagedSubmission) -> Finding | None:
+        code = staged.dossier.get("fileCode") or staged.dossier.get("FileCode")
+        if not code:
+            return None
+        with self.sessions() as s:
+            other = s.scalar(select(Dossier).where(Dossier.code == str(code)))
+            if other is None or other.state is RecordState.DESTROYED:
+                return None
+            return error(
+                "ingest.dossier_exists",
+                f"Hồ sơ mã {code} đã có trong kho lưu trữ; sửa đổi phải tạo phiên bản mới, không nộp lại.",
+                f"Dossier {code} is already archived; a correction makes a new AIP version, not a new submission.",
+                field="fileCode",
+                evidence={"dossier": str(code)},
+            )
+
+    def _duplicates(self, doc: Mapping[str, Any], rel: str, sha256: str) -> list[Finding]:
+        found: list[Finding] = []
+        with self.sessions() as s:
+            live = Document.state != RecordState.DESTROYED
+            code = doc.get("docCode")
+            if code:
+                for other in s.scalars(select(Document).where(Document.doc_code == str(code), live).limit(3)):
+                    found.append(
+                        _dup("duplicate.document_code", rel, f"mã tài liệu {code}", other.dossier.code)
+                    )
+            number, notation, organ = doc.get("codeNumber"), doc.get("codeNotation"), doc.get("organName")
+            if number and notation and organ:
+                q = select(Document).where(
+                    Document.code_number == str(number), Document.code_notation == str(notation),
+                    Document.organ_name == str(organ), live,
+                ).limit(3)  # fmt: skip
+                for other in s.scalars(q):
+                    found.append(
+                        _dup(
+                            "duplicate.number_notation",
+                            rel,
+                            f"số {number}/{notation} của {organ}",
+                            other.dossier.code,
+                        )
+                    )
+            if sha256:
+                q2 = (
+                    select(StoredFile)
+                    .where(StoredFile.sha256 == sha256)
+                    .join(StoredFile.package)
+                    .where(StoredFile.package.has(state=PackageState.STORED))
+                    .limit(3)
+                )
+                for sf in s.scalars(q2):
+                    dossier = sf.package.dossier
+                    found.append(
+                        _dup("duplicate.content", rel, "nội dung tệp", dossier.code if dossier else "?")
+                    )
+        return found
+
+    def _staged(self, submission_id: str) -> StagedSubmission:
+        with self.sessions() as s:
+            sub = self._get(s, submission_id)
+            info = sub.metadata_doc.get("_staging") or {}
+            if not sub.staging_path or not Path(sub.staging_path).is_dir():
+                raise Conflict(f"submission {submission_id} has no staged files any more")
+            return StagedSubmission(
+                submission_id=sub.id,
+                kind=info.get("kind", "folder"),
+                root=Path(sub.staging_path),
+                payload_root=Path(info.get("payload_root", sub.staging_path)),
+                metadata_file=info.get("metadata_file", "metadata.json"),
+                profile=sub.profile or "tt05-2025",
+                dossier=sub.metadata_doc.get("dossier") or {},
+                documents=sub.metadata_doc.get("documents") or [],
+                files=tuple(StagedFile(f.path, f.size or 0, f.sha256 or "") for f in sub.files),
+                received_at=sub.received_at,
+            )
+
+    def _work_dir(self, submission_id: str) -> Path:
+        return self.config.staging_root / f"{submission_id}.work"
+
+    def _clean_staging(self, submission_id: str) -> None:
+        with self.sessions() as s, s.begin():
+            sub = self._get(s, submission_id)
+            path, sub.staging_path = sub.staging_path, None
+        if path:
+            shutil.rmtree(path, ignore_errors=True)
+        shutil.rmtree(self._work_dir(submission_id), ignore_errors=True)
+
+    def _state(self, submission_id: str) -> SubmissionState:
+        with self.sessions() as s:
+            return self._get(s, submission_id).state
+
+    @staticmethod
+    def _get(s: Session, submission_id: str) -> Submission:
+        sub = s.get(Submission, submission_id)
+        if sub is None:
+            raise NotFound("submission", submission_id)
+        return sub
+
+    def _transition(
+        self,
+        submission_id: str,
+        new: SubmissionState,
+        actor: events.Agent | None,
+        reason: str,
+        *,
+        decided: bool = False,
+        quiet: bool = False,
+    ) -> None:
+        with self.sessions() as s, s.begin():
+            sub = self._get(s, submission_id)
+            if sub.state is new and quiet:
+                return
+            self._set_state(s, sub, new, actor or events.SYSTEM, reason)
+            if decided:
+                sub.decided_at = utcnow()
+                sub.decision_reason = reason
+
+    @staticmethod
+    def _set_state(
+        s: Session, sub: Submission, new: SubmissionState, actor: events.Agent, reason: str
+    ) -> None:
+        if new not in SUBMISSION_TRANSITIONS[sub.state]:
+            raise Conflict(f"submission {sub.id} is {sub.state.value}: cannot become {new.value}")
+        old, sub.state = sub.state, new
+        event_type = (
+            EventType.SUBMISSION_WITHDRAWAL
+            if new is SubmissionState.WITHDRAWN
+            else EventType.SUBMISSION_DECISION
+        )
+        events.record(
+            s, event_type, object_type="submission", object_id=sub.id, agent=actor,
+            outcome=Outcome.FAILURE if new is SubmissionState.REJECTED else Outcome.SUCCESS,
+            detail=f"{old.value} → {new.value}: {reason}", data={"from": old.value, "to": new.value},
+        )  # fmt: skip
+
+
+def _metadata_doc(staged: StagedSubmission) -> dict[str, Any]:
+    return {
+        "profile": staged.profile,
+        "dossier": dict(staged.dossier),
+        "documents": [dict(d) for d in staged.documents],
+        "_staging": {
+            "kind": str(staged.kind),
+            "payload_root": str(staged.payload_root),
+            "metadata_file": staged.metadata_file,
+        },
+    }
+
+
+def _dup(code: str, rel: str, what_vi: str, other: str) -> Finding:
+    return warning(
+        code,
+        f"Có thể trùng lặp: {what_vi} đã có trong hồ sơ {other}.",
+        f"Possible duplicate: {code.split('.')[-1].replace('_', ' ')} already in dossier {other}.",
+        path=rel,
+        evidence={"other_dossier": other},
+    )
+
+
+def _bag_manifest(aip_dir: Path) -> list[StagedFile]:
+    """Every file of the AIP bag with size and SHA-256, from its own manifests (no second read)."""
+    sums: dict[str, str] = {}
+    for name in ("manifest-sha256.txt", "tagmanifest-sha256.txt"):
+        path = aip_dir / name
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                digest, _, rel = line.partition(" ")
+                sums[rel.strip().lstrip("*")] = digest
+    out = []
+    for file in sorted(p for p in aip_dir.rglob("*") if p.is_file()):
+        rel = file.relative_to(aip_dir).as_posix()
+        digest = sums.get(rel) or _sha256(file)  # tagmanifest itself is listed nowhere: hash it
+        out.append(StagedFile(rel, file.stat().st_size, digest))
+    return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,266 @@
+"""The validate stage: every check a staged dossier goes through, each yielding findings.
+
+Checks are plain functions over a :class:`Inspection` (the staged submission and what has been
+learnt about it so far); ``VALIDATION_STEPS`` is the order, read top to bottom.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+
+from archive import textenc
+from archive.findings import Finding, Severity, error, info, warning
+from archive.metadata import crosswalk_dossier, load_profile, validate_dossier
+from ingest.checks import PdfReport, SignatureReport, check_digitised, check_pdf, check_signatures
+from ingest.formats import FormatPolicy
+from ingest.identify import FileIdentity, identify_many
+from ingest.intake import StagedSubmission
+
+TEXT_EXTENSIONS = frozenset({"txt", "csv", "xml", "json", "rtf"})
+TEXT_SAMPLE_BYTES = 4 * 1024 * 1024  # encoding detection looks at the first 4 MiB
+DIGITISED = "02"  # mức độ tin cậy: Số hóa
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationPolicy:
+    """What the validate stage needs from configuration, as plain values."""
+
+    formats: FormatPolicy
+    trust_roots: tuple[x509.Certificate, ...] = ()
+    verapdf: str | None = None
+    clamscan: str | None = None
+    profile_overrides: Path | None = None
+
+
+# Looks up the archive for records matching a document; returns findings (warnings).
+DuplicateLookup = Callable[[Mapping[str, Any], str, str], list[Finding]]
+
+
+@dataclass
+class Inspection:
+    """What the validate stage learns about one staged submission."""
+
+    staged: StagedSubmission
+    policy: ValidationPolicy
+    duplicates: DuplicateLookup | None = None
+    progress: Callable[[str], None] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)  # crosswalked to TT 05/2025
+    identities: dict[str, FileIdentity] = field(default_factory=dict)
+    pdf_reports: dict[str, PdfReport] = field(default_factory=dict)
+    signature_reports: dict[str, SignatureReport] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    malware_scanned: bool = False
+
+    def path_of(self, rel: str) -> Path:
+        return self.staged.payload_root / rel
+
+    def documents(self) -> list[Mapping[str, Any]]:
+        docs = self.metadata.get("documents") or self.staged.documents
+        return list(docs)
+
+    def step(self, label: str) -> None:
+        if self.progress:
+            self.progress(label)
+
+
+def check_metadata(ins: Inspection) -> list[Finding]:
+    """Validate against the submitted profile, then crosswalk to TT 05/2025 for the AIP."""
+    data = {
+        "profile": ins.staged.profile,
+        "dossier": dict(ins.staged.dossier),
+        "documents": list(ins.staged.documents),
+    }
+    profile = load_profile(ins.staged.profile, ins.policy.profile_overrides)
+    findings = validate_dossier(profile, data)
+    if ins.staged.profile == "tt05-2025":
+        ins.metadata = data
+    else:
+        mapped, notes = crosswalk_dossier(data, ins.staged.profile)
+        mapped["profile"] = "tt05-2025"
+        ins.metadata = mapped
+        findings.extend(notes)
+    return findings
+
+
+def check_formats(ins: Inspection) -> list[Finding]:
+    paths = [ins.path_of(f.path) for f in ins.staged.files]
+    findings: list[Finding] = []
+    for staged, identity in zip(ins.staged.files, identify_many(paths, ins.policy.formats), strict=True):
+        ins.identities[staged.path] = identity
+        findings.extend(_with_path(identity.findings, staged.path))
+    return findings
+
+
+def check_text_encoding(ins: Inspection) -> list[Finding]:
+    """Unicode (TCVN 6909:2001) is required; legacy TCVN3 and VNI text is found and named."""
+    findings: list[Finding] = []
+    for f in ins.staged.files:
+        if (
+            Path(f.path).suffix.lower().lstrip(".") not in TEXT_EXTENSIONS
+            or f.path == ins.staged.metadata_file
+        ):
+            continue
+        with ins.path_of(f.path).open("rb") as fh:
+            sample = fh.read(TEXT_SAMPLE_BYTES)
+        if len(sample) == TEXT_SAMPLE_BYTES:  # cut at a line end, never inside a character
+            sample = sample[: sample.rfind(b"\n") + 1] or sample
+        _, found = textenc.check_text_encoding(sample)
+        findings.extend(_with_path(found, f.path))
+    return findings
+
+
+def check_pdfs(ins: Inspection) -> list[Finding]:
+    """PDF structure, PDF/A, and every signature; digitised copies get the digitisation rules."""
+    findings: list[Finding] = []
+    roots = list(ins.policy.trust_roots)
+    by_file = {str(d.get("file")): d for d in ins.documents()}
+    for f in ins.staged.files:
+        identity = ins.identities.get(f.path)
+        is_pdf = (identity is not None and identity.mime == "application/pdf") or f.path.lower().endswith(
+            ".pdf"
+        )
+        if not is_pdf:
+            continue
+        ins.step(f.path)
+        path = ins.path_of(f.path)
+        report = check_pdf(path, verapdf=ins.policy.verapdf)
+        ins.pdf_reports[f.path] = report
+        findings.extend(_with_path(report.findings, f.path))
+        if any(x.code == "pdf.malformed" for x in report.findings):
+            continue
+        digitised = str(by_file.get(f.path, {}).get("confidenceLevel") or "") == DIGITISED
+        if digitised:
+            findings.extend(_with_path(check_digitised(path), f.path))
+        sig = check_signatures(path, roots, other_certs=roots, digitised=digitised)
+        ins.signature_reports[f.path] = sig
+        findings.extend(_with_path(sig.all_findings, f.path))
+    return findings
+
+
+def check_duplicates(ins: Inspection) -> list[Finding]:
+    """Same identifier, same (số, ký hiệu, cơ quan ban hành), or same bytes: a warning naming the other."""
+    findings: list[Finding] = []
+    seen: dict[str, str] = {}
+    for f in ins.staged.files:
+        if f.path == ins.staged.metadata_file:
+            continue
+        if f.sha256 in seen:
+            findings.append(
+                warning(
+                    "duplicate.content_in_submission",
+                    f"Tệp {f.path} trùng nội dung với tệp {seen[f.sha256]} trong cùng lần nộp.",
+                    f"File {f.path} has the same content as {seen[f.sha256]} in this submission.",
+                    path=f.path,
+                    evidence={"other": seen[f.sha256], "sha256": f.sha256},
+                )
+            )
+        seen.setdefault(f.sha256, f.path)
+    if ins.duplicates is not None:
+        sha_by_path = {f.path: f.sha256 for f in ins.staged.files}
+        for doc in ins.documents():
+            rel = str(doc.get("file") or "")
+            findings.extend(ins.duplicates(doc, rel, sha_by_path.get(rel, "")))
+    return findings
+
+
+def scan_malware(ins: Inspection) -> list[Finding]:
+    """ClamAV when installed; otherwise the finding (and the PREMIS event) says "not scanned"."""
+    scanner = ins.policy.clamscan
+    if not scanner:
+        return [
+            info(
+                "malware.not_scanned",
+                "Chưa quét mã độc: máy chủ không có ClamAV.",
+                "Not scanned for malware: ClamAV is not installed on this server.",
+            )
+        ]
+    paths = [str(ins.path_of(f.path)) for f in ins.staged.files]
+    proc = subprocess.run(
+        [scanner, "--no-summary", "--infected", *paths],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
+    if proc.returncode == 0:
+        ins.malware_scanned = True
+        return [info("malware.clean", "Đã quét mã độc: không phát hiện.", "Scanned for malware: none found.")]
+    if proc.returncode == 1:
+        ins.malware_scanned = True
+        root = str(ins.staged.payload_root) + "/"
+        return [
+            error(
+                "malware.found",
+                f"Phát hiện mã độc: {line.removeprefix(root)}",
+                f"Malware found: {line.removeprefix(root)}",
+                path=line.split(":", 1)[0].removeprefix(root),
+            )
+            for line in proc.stdout.splitlines()
+            if line.endswith("FOUND")
+        ]
+    if "No supported database" in proc.stderr or "cli_loaddbdir" in proc.stderr:
+        return [
+            info(
+                "malware.not_scanned",
+                "Chưa quét mã độc: ClamAV chưa có cơ sở dữ liệu mẫu mã độc (chạy freshclam).",
+                "Not scanned for malware: ClamAV has no signature database (run freshclam).",
+            )
+        ]
+    return [
+        warning(
+            "malware.scan_failed",
+            f"Không quét được mã độc (mã lỗi {proc.returncode}).",
+            f"The malware scan failed (exit {proc.returncode}): {proc.stderr.strip()[:300]}",
+        )
+    ]
+
+
+def find_clamscan(configured: str | None) -> str | None:
+    if configured:
+        return configured
+    return shutil.which("clamdscan") or shutil.which("clamscan")
+
+
+Step = Callable[[Inspection], list[Finding]]
+VALIDATION_STEPS: tuple[tuple[str, Step], ...] = (
+    ("metadata", check_metadata),
+    ("format identification", check_formats),
+    ("text encoding", check_text_encoding),
+    ("pdf and signatures", check_pdfs),
+    ("duplicates", check_duplicates),
+    ("virus check", scan_malware),
+)
+
+
+def inspect(
+    ins: Inspection, steps: Sequence[tuple[str, Step]] = VALIDATION_STEPS
+) -> dict[str, list[Finding]]:
+    """Run every step; return findings per step (also accumulated on ``ins.findings``)."""
+    results: dict[str, list[Finding]] = {}
+    for name, step in steps:
+        ins.step(name)
+        found = step(ins)
+        results[name] = found
+        ins.findings.extend(found)
+    return results
+
+
+def _with_path(findings: Sequence[Finding], path: str) -> list[Finding]:
+    out = []
+    for f in findings:
+        if f.path == path:
+            out.append(f)
+        else:
+            out.append(Finding(f.code, f.severity, f.message_vi, f.message_en, path, f.field, f.evidence))
+    return out
+
+
+def blocking(findings: Sequence[Finding]) -> bool:
+    return any(f.severity is Severity.ERROR for f in findings)

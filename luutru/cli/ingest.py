@@ -1,0 +1,146 @@
+"""Ingest from the command line: `luutru ingest PATH`, and the review decisions on submissions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from archive.errors import ArchiveError
+from archive.events import Agent
+from ingest.service import IngestResult
+from luutru.cli.context import CliContext, emit_json, pass_ctx
+from luutru.cli.records import print_findings
+
+EXIT = {"accepted": 0, "review": 0, "rejected": 1, "withdrawn": 1, "received": 0, "validating": 0}
+
+
+def _report(result: IngestResult, as_json: bool) -> None:
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        print_findings(list(result.findings))
+        click.echo(f"submission {result.submission_id}: {result.status} ({result.state.value})")
+    sys.exit(EXIT[result.status])
+
+
+@click.command("ingest")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--agency", "agency_code", default=None, help="Submitting agency code; default: the dossier's own."
+)
+@click.option("--as", "actor", default=None, help="Username recorded as the submitter.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def ingest_cmd(
+    ctx: CliContext, path: Path, agency_code: str | None, actor: str | None, as_json: bool
+) -> None:
+    """Ingest one dossier (folder, ZIP or BagIt bag) — exit 0 accepted or in review, 1 rejected."""
+    svc = ctx.services
+    code = agency_code or _agency_from(path)
+    if code is None:
+        raise click.UsageError("--agency CODE is required: the dossier does not name a registered agency")
+    agent = Agent.person(actor) if actor else Agent.organization(code)
+    console = Console(stderr=True)
+    try:
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+            console=console, transient=True, disable=as_json or not console.is_terminal,
+        ) as bar:  # fmt: skip
+            task = bar.add_task("tiếp nhận / receiving", total=None)
+            result = svc.ingest.ingest(
+                path, code, actor=agent, progress=lambda label: bar.update(task, description=label)
+            )
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _report(result, as_json)
+
+
+def _agency_from(path: Path) -> str | None:
+    """The agency code a folder's metadata.json names (organId / OrganId), if any."""
+    import json
+
+    meta = path / "metadata.json"
+    if not meta.is_file():
+        return None
+    try:
+        dossier = json.loads(meta.read_text(encoding="utf-8")).get("dossier") or {}
+    except (ValueError, OSError):
+        return None
+    code = dossier.get("organId") or dossier.get("OrganId")
+    return str(code) if code else None
+
+
+@click.group("submission")
+def submission_group() -> None:
+    """Submissions in the review queue: accept, reject, withdraw, show."""
+
+
+@submission_group.command("show")
+@click.argument("submission_id")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def submission_show(ctx: CliContext, submission_id: str, as_json: bool) -> None:
+    try:
+        result = ctx.services.ingest.result(submission_id)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _report(result, as_json)
+
+
+@submission_group.command("accept")
+@click.argument("submission_id")
+@click.option("--as", "actor", required=True, help="The archivist's username.")
+@click.option("--reason", default="")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def submission_accept(ctx: CliContext, submission_id: str, actor: str, reason: str, as_json: bool) -> None:
+    try:
+        result = ctx.services.ingest.accept(submission_id, actor=Agent.person(actor), reason=reason)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _report(result, as_json)
+
+
+@submission_group.command("reject")
+@click.argument("submission_id")
+@click.option("--as", "actor", required=True)
+@click.option("--reason", required=True, help="Sent back to the agency.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def submission_reject(ctx: CliContext, submission_id: str, actor: str, reason: str, as_json: bool) -> None:
+    try:
+        result = ctx.services.ingest.reject(submission_id, actor=Agent.person(actor), reason=reason)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _report(result, as_json)
+
+
+@submission_group.command("withdraw")
+@click.argument("submission_id")
+@click.option("--as", "actor", required=True)
+@click.option("--reason", default="")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def submission_withdraw(ctx: CliContext, submission_id: str, actor: str, reason: str, as_json: bool) -> None:
+    try:
+        result = ctx.services.ingest.withdraw(submission_id, actor=Agent.person(actor), reason=reason)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _report(result, as_json)
+
+
+@submission_group.command("recover")
+@pass_ctx
+def submission_recover(ctx: CliContext) -> None:
+    """Finish submissions a crash interrupted (also run by the worker at start)."""
+    done = ctx.services.ingest.recover()
+    click.echo(f"recovered {len(done)} submission(s)")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(ingest_cmd)
+    cli.add_command(submission_group)
