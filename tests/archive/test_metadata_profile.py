@@ -88,6 +88,7 @@ def test_override_file_changes_attributes_and_codes(tmp_path: Path) -> None:
         "[tt05-2025.dossier.title]\nmax_length = 50\n"
         "[tt05-2025.dossier.keyword]\nrequired = true\n"
         "[tt05-2025.aip_document.docOrdinal]\nrequired = true\n"
+        "[tt05-2025.aip_dossier.title]\nmax_length = 10\n"
         '[tt05-2025.codelists.maintenance.codes]\n"08" = "5 năm"\n'
         "[nd30-2020.dossier.Rights]\nmax_length = 5\n",
         encoding="utf-8",
@@ -97,6 +98,7 @@ def test_override_file_changes_attributes_and_codes(tmp_path: Path) -> None:
     assert dossier.field("title").max_length == 50  # type: ignore[union-attr]
     assert dossier.field("keyword").required  # type: ignore[union-attr]
     assert profile.kind("aip_document").field("docOrdinal").required  # type: ignore[union-attr]
+    assert profile.kind("aip_dossier").field("title").max_length == 10  # type: ignore[union-attr]  # inherited field
     assert profile.codelists["maintenance"].codes["08"] == "5 năm"
     assert load_profile("tt05-2025").kind("dossier").field("title").max_length == 1000  # type: ignore[union-attr]
     record = {"title": "x" * 60, "maintenance": "08"}

@@ -6,6 +6,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archive.textenc import (
     TCVN3_TABLE,
@@ -136,3 +138,18 @@ def test_check_text_encoding_cp1258_and_unknown() -> None:
     found, findings = check_text_encoding(bytes(range(128, 256)))
     assert found is None
     assert [f.code for f in findings] == ["encoding.not_unicode"]
+
+
+VIETNAMESE_TEXT = st.text(
+    alphabet=st.sampled_from([*LOWER, *(c.upper() for c in LOWER), *"bcdghklmnpqrstvx ,.-0123456789/"]),
+    max_size=60,
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(VIETNAMESE_TEXT)
+def test_any_vietnamese_text_round_trips(text: str) -> None:
+    for encoding in ("tcvn3", "vni"):
+        legacy = encode_legacy(text, encoding)
+        assert convert_legacy(legacy, encoding) == representable(text, encoding)
+        assert len(legacy.encode("latin-1")) == len(legacy)  # one legacy byte per character
