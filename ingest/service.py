@@ -64,6 +64,13 @@ OUTCOME = {
     SubmissionState.RECEIVED: "received",
     SubmissionState.VALIDATING: "validating",
 }
+# States in which a submission still needs its staged files.
+_LIVE_STATES = (
+    SubmissionState.RECEIVED,
+    SubmissionState.VALIDATING,
+    SubmissionState.IN_REVIEW,
+    SubmissionState.ACCEPTED,
+)
 _STEP_EVENTS = {
     "metadata": EventType.VALIDATION,
     "format identification": EventType.FORMAT_IDENTIFICATION,
@@ -348,6 +355,16 @@ class IngestService:
             known = {p for p in s.scalars(select(Submission.staging_path)) if p}
         for sid in pending:
             self.continue_submission(sid, progress=progress)
+        with self.sessions() as s:  # finished (archived, rejected…) but a crash kept their staging
+            finished = list(
+                s.scalars(
+                    select(Submission.id).where(
+                        Submission.staging_path.is_not(None), Submission.state.not_in(_LIVE_STATES)
+                    )
+                )
+            )
+        for sid in finished:
+            self._clean_staging(sid)
         root = self.config.staging_root
         if root.is_dir():
             for child in root.iterdir():
