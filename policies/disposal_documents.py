@@ -6,8 +6,8 @@
 
 Layout follows NĐ 30/2020 Phụ lục I for administrative documents: agency name top left with
 the số/ký hiệu, the quốc hiệu and tiêu ngữ top right, the place and date line, the title centred
-in bold, the body, then signature blocks. The font is Liberation Serif, metric-compatible with
-Times New Roman. The luutru layer archives the bundle as a permanent record (≥ 20 năm).
+in bold, the body, then signature blocks. The font is Liberation Serif 2, metric-compatible
+with Times New Roman. The luutru layer archives the bundle as a permanent record (≥ 20 năm).
 """
 
 from __future__ import annotations
@@ -34,8 +34,20 @@ from archive.vntime import to_vn, vn_today
 from policies.disposal import case_dossiers
 from policies.retention import LABELS_VI
 
-FONT_DIR = Path("/usr/share/fonts/truetype/liberation")
-REGULAR, BOLD, ITALIC = "LiberationSerif", "LiberationSerif-Bold", "LiberationSerif-Italic"
+# (regular, bold, italic) candidates, first that has the Vietnamese letters wins. Liberation
+# Serif is metric-compatible with Times New Roman, but only version 2 (Debian fonts-liberation2)
+# carries the precomposed Vietnamese letters (U+1EA0–U+1EF9); DejaVu Serif is the fallback.
+FONT_CANDIDATES: tuple[tuple[Path, Path, Path], ...] = tuple(
+    (Path(d) / f"{stem}{r}.ttf", Path(d) / f"{stem}{b}.ttf", Path(d) / f"{stem}{i}.ttf")
+    for d, stem, r, b, i in (
+        ("/usr/share/fonts/truetype/liberation2", "LiberationSerif", "-Regular", "-Bold", "-Italic"),
+        ("/usr/share/fonts/truetype/liberation", "LiberationSerif", "-Regular", "-Bold", "-Italic"),
+        ("/usr/share/fonts/truetype/dejavu", "DejaVuSerif", "", "-Bold", "-Italic"),
+    )
+)
+VIETNAMESE_PROBE = "ẢẠẮẶẾỆỈỊỎỘỞỢỦỤỨỰỲỴỸđơư"
+# Our own font names, so another module registering "LiberationSerif" differently cannot clash.
+REGULAR, BOLD, ITALIC = "LuutruSerif", "LuutruSerif-Bold", "LuutruSerif-Italic"
 LIST_HEADERS = ("STT", "Mã hồ sơ", "Tiêu đề hồ sơ", "Thời gian", "Thời hạn bảo quản", "Số văn bản", "Ghi chú")
 VOTES_VI = {"approve": "Đồng ý", "reject": "Không đồng ý", "abstain": "Không biểu quyết"}
 
@@ -43,8 +55,17 @@ VOTES_VI = {"approve": "Đồng ý", "reject": "Không đồng ý", "abstain": "
 def _register_fonts() -> None:
     if REGULAR in pdfmetrics.getRegisteredFontNames():
         return
-    for name, file in ((REGULAR, "Regular"), (BOLD, "Bold"), (ITALIC, "Italic")):
-        pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / f"LiberationSerif-{file}.ttf")))
+    for files in FONT_CANDIDATES:
+        if not all(f.is_file() for f in files):
+            continue
+        regular = TTFont(REGULAR, str(files[0]))
+        if all(ord(c) in regular.face.charToGlyph for c in VIETNAMESE_PROBE):
+            break
+    else:
+        raise FileNotFoundError("no serif font with Vietnamese letters: install fonts-liberation2")
+    pdfmetrics.registerFont(regular)
+    pdfmetrics.registerFont(TTFont(BOLD, str(files[1])))
+    pdfmetrics.registerFont(TTFont(ITALIC, str(files[2])))
     pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=ITALIC, boldItalic=BOLD)
 
 
@@ -79,6 +100,7 @@ class _Context:
     """Everything the documents print, read once from the catalog."""
 
     def __init__(self, session: Session, case: DisposalCase, place: str, agency_name: str | None) -> None:
+        _register_fonts()  # before any Paragraph is built: paragraphs resolve fonts when made
         self.case = case
         self.place = place
         self.dossiers = case_dossiers(session, case)
@@ -169,7 +191,6 @@ def _signatures(blocks: Sequence[tuple[str, str]]) -> list[Flowable]:
 
 
 def _build(path: Path, story: list[Flowable], title: str) -> Path:
-    _register_fonts()
     doc = SimpleDocTemplate(
         str(path),
         pagesize=A4,
