@@ -79,11 +79,8 @@ def access_requests() -> ResponseReturnValue:
             .order_by(AccessRequest.state != AccessRequestState.PENDING, AccessRequest.created_at.desc())
             .limit(200)
         ).all()
-        names = dict(
-            s.execute(
-                select(User.id, User.username).where(User.id.in_({r.requester_id for r in rows}))
-            ).tuples()
-        )
+        people = s.execute(select(User.id, User.username).where(User.id.in_({r.requester_id for r in rows})))
+        names = {user_id: username for user_id, username in people}
     return render_template("console/access_requests.html", rows=rows, names=names, State=AccessRequestState)
 
 

@@ -68,7 +68,8 @@ def holdings_by_agency_and_year(s: Session) -> list[HoldingCount]:
 
 def submissions_by_state(s: Session) -> dict[SubmissionState, int]:
     """Every submission state with its count (zero included, in workflow order)."""
-    counts = dict(s.execute(select(Submission.state, func.count()).group_by(Submission.state)).tuples().all())
+    rows = s.execute(select(Submission.state, func.count()).group_by(Submission.state)).all()
+    counts = {state: n for state, n in rows}
     return {state: int(counts.get(state, 0)) for state in SubmissionState}
 
 
