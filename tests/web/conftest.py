@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from archive.catalog import AccessMode, Agency, Document, Dossier, RecordState
+from archive.catalog import AccessMode, Agency, Document, Dossier, RecordState, User
 from luutru import demo
 from luutru.config import Settings
 from luutru.services import Services, prepare_data_dir
@@ -46,6 +46,25 @@ class Web:
 
     def client(self) -> FlaskClient:
         return self.app.test_client()
+
+    def signed_in(self, username: str) -> FlaskClient:
+        """A client whose session holds ``username``, as after a real sign-in.
+
+        Skips the argon2 check (a quarter second each) for tests that are not about signing
+        in; the user is still loaded by the app's own user loader on every request.
+        """
+        from flask_login.utils import _create_identifier
+
+        with self.services.session() as s:
+            user_id = s.scalar(select(User.id).where(User.username == username))
+        assert user_id is not None, username
+        client = self.client()
+        with self.app.test_request_context():
+            ident = _create_identifier()
+        with client.session_transaction() as sess:
+            sess.update({"_user_id": str(user_id), "_fresh": True, "_id": ident})
+            sess.permanent = True
+        return client
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:

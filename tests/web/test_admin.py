@@ -13,8 +13,7 @@ from .conftest import Web, login, post
 
 
 def _admin(web: Web):  # type: ignore[no-untyped-def]
-    client = web.client()
-    assert login(client, "admin") == 302
+    client = web.signed_in("admin")
     return client
 
 

@@ -22,7 +22,7 @@ from archive.catalog import (
 from archive.vntime import utcnow
 from luutru.web.dashboard import build_dashboard
 
-from .conftest import OTHER_AGENCY, Web, login
+from .conftest import OTHER_AGENCY, Web
 
 
 def _fill(web: Web) -> None:
@@ -88,8 +88,7 @@ def test_dashboard_figures_are_real_queries(web: Web) -> None:
 
 def test_dashboard_page_draws_the_charts(web: Web) -> None:
     _fill(web)
-    client = web.client()
-    login(client, "luutru")
+    client = web.signed_in("luutru")
     html = client.get("/console/").get_data(as_text=True)
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 4
     assert 'data-figure="due-for-disposal">1<' in html
@@ -104,8 +103,7 @@ def test_empty_catalog_says_no_data_yet(web: Web) -> None:
     with web.services.sessions.begin() as s:
         for d in s.scalars(select(Dossier)):
             d.state = RecordState.DESTROYED
-    client = web.client()
-    login(client, "kiemtra")
+    client = web.signed_in("kiemtra")
     html = client.get("/console/").get_data(as_text=True)
     assert html.count("Chưa có dữ liệu") == 4
     assert "No data yet" in client.get("/console/?lang=en").get_data(as_text=True)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from archive.catalog import AccessRequest, AccessRequestState, Event, EventType, User
 from archive.vntime import utcnow
 
-from .conftest import OTHER_AGENCY, OWN_AGENCY, Web, login, post
+from .conftest import OTHER_AGENCY, OWN_AGENCY, Web, post
 
 PAGES = (
     "/console/",
@@ -44,8 +44,7 @@ NAV = {
 
 @pytest.mark.parametrize("username", list(ALLOWED))
 def test_each_role_opens_only_its_pages(web: Web, username: str) -> None:
-    client = web.client()
-    assert login(client, username) == 302
+    client = web.signed_in(username)
     for page in PAGES:
         expected = 200 if page in ALLOWED[username] else 403
         assert client.get(page).status_code == expected, page
@@ -62,8 +61,7 @@ def test_anonymous_is_sent_to_sign_in(web: Web) -> None:
 
 
 def test_forbidden_page_is_bilingual(web: Web) -> None:
-    client = web.client()
-    login(client, "docgia")
+    client = web.signed_in("docgia")
     assert "Không có quyền truy cập" in client.get("/admin/users").get_data(as_text=True)
     assert "Access denied" in client.get("/admin/users?lang=en").get_data(as_text=True)
     r = client.get("/khong-co-trang-nay")
@@ -105,9 +103,7 @@ DOSSIER_MATRIX: dict[str | None, dict[str, tuple[int, bool]]] = {
 
 @pytest.mark.parametrize("username", list(DOSSIER_MATRIX))
 def test_dossier_pages_follow_the_access_decision(web: Web, username: str | None) -> None:
-    client = web.client()
-    if username:
-        assert login(client, username) == 302
+    client = web.signed_in(username) if username else web.client()
     for key, (status, content) in DOSSIER_MATRIX[username].items():
         r = client.get(f"/portal/dossiers/{web.dossiers[key]}")
         assert r.status_code == status, key
@@ -120,8 +116,7 @@ def test_dossier_pages_follow_the_access_decision(web: Web, username: str | None
 
 
 def test_destroyed_dossier_shows_no_content(web: Web) -> None:
-    client = web.client()
-    login(client, "luutru")
+    client = web.signed_in("luutru")
     html = client.get(f"/portal/dossiers/{web.dossiers['destroyed']}").get_data(as_text=True)
     assert "data-tombstone" in html and 'data-content="visible"' not in html
 
@@ -133,8 +128,7 @@ def _request_ids(web: Web) -> list[int]:
 
 def test_access_request_approved_opens_a_reading_copy(web: Web) -> None:
     target = web.dossiers[f"{OTHER_AGENCY}-{CO}"]
-    researcher = web.client()
-    login(researcher, "docgia")
+    researcher = web.signed_in("docgia")
     page = f"/portal/requests/new?dossier_id={target}"
     r = post(
         researcher, "/portal/requests/new", {"dossier_id": target, "purpose": "Nghiên cứu lịch sử"}, page
@@ -145,8 +139,7 @@ def test_access_request_approved_opens_a_reading_copy(web: Web) -> None:
     (request_id,) = _request_ids(web)
     assert "Chờ duyệt" in researcher.get("/portal/requests").get_data(as_text=True)
 
-    archivist = web.client()
-    login(archivist, "luutru")
+    archivist = web.signed_in("luutru")
     queue = archivist.get("/console/access-requests").get_data(as_text=True)
     assert f'data-request="{request_id}"' in queue and "Nghiên cứu lịch sử" in queue
     r = post(
@@ -204,16 +197,14 @@ def test_expired_or_refused_requests_open_nothing(web: Web) -> None:
                 state=AccessRequestState.REFUSED,
             )
         )
-    client = web.client()
-    login(client, "docgia")
+    client = web.signed_in("docgia")
     html = client.get(f"/portal/dossiers/{target}").get_data(as_text=True)
     assert 'data-content="hidden"' in html
 
 
 def test_secret_dossier_cannot_be_requested_by_a_researcher(web: Web) -> None:
     """A secret dossier is invisible to researchers: asking for it must not reveal it exists."""
-    client = web.client()
-    login(client, "docgia")
+    client = web.signed_in("docgia")
     secret = web.dossiers[f"{OTHER_AGENCY}-{SE}"]
     r = post(client, "/portal/requests/new", {"dossier_id": secret, "purpose": "x"}, "/portal/requests/new")
     assert r.status_code == 404
@@ -223,8 +214,7 @@ def test_secret_dossier_cannot_be_requested_by_a_researcher(web: Web) -> None:
 
 
 def test_open_dossier_needs_no_request(web: Web) -> None:
-    client = web.client()
-    login(client, "docgia")
+    client = web.signed_in("docgia")
     target = web.dossiers[f"{OTHER_AGENCY}-{OP}"]
     r = post(client, "/portal/requests/new", {"dossier_id": target, "purpose": "x"}, "/portal/requests/new")
     assert r.status_code == 302 and r.headers["Location"] == f"/portal/dossiers/{target}"
@@ -233,12 +223,10 @@ def test_open_dossier_needs_no_request(web: Web) -> None:
 
 def test_refusal_is_recorded(web: Web) -> None:
     target = web.dossiers[f"{OTHER_AGENCY}-{CO}"]
-    researcher = web.client()
-    login(researcher, "docgia")
+    researcher = web.signed_in("docgia")
     post(researcher, "/portal/requests/new", {"dossier_id": target, "purpose": "x"}, "/portal/requests/new")
     (request_id,) = _request_ids(web)
-    archivist = web.client()
-    login(archivist, "luutru")
+    archivist = web.signed_in("luutru")
     post(
         archivist,
         f"/console/access-requests/{request_id}",
