@@ -1,15 +1,21 @@
-"""Demo archive: an agency, one user per role, (and sample dossiers once ingest lands)."""
+"""Demo archive: three agencies, one user per role, an API token, and real sample dossiers ingested."""
 
 from __future__ import annotations
 
+import shutil
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.agencies import create_agency
 from archive.catalog import Agency, Role, TokenScope, User
+from archive.events import Agent
 from luutru import accounts
+from luutru.services import Services
 
 DEMO_PASSWORD = "luutru-demo-2025"  # printed by `luutru demo`; demo data directories only
 
@@ -60,3 +66,48 @@ def seed(session: Session) -> DemoSeed:
         scopes = (TokenScope.SUBMIT, TokenScope.READ_OWN, TokenScope.SEARCH)
         token = accounts.issue_token(session, by_code["000.00.07.H54"], "demo", scopes).secret
     return DemoSeed(agencies=len(by_code), users=users, token=token)
+
+
+def ingest_corpus(
+    services: Services, limit: int | None = None, progress: Callable[[str], None] | None = None
+) -> Counter[str]:
+    """Build (once) and ingest the sample dossiers; return how many ended in each outcome.
+
+    The sample PDFs are signed by a generated TEST hierarchy whose root is imported as the
+    demo's trust anchor, so their signatures validate in this data directory and nowhere else.
+    """
+    from luutru.samples.corpus import SPECS, build_corpus
+    from luutru.samples.pki import TestPki
+
+    data = services.settings.data_dir
+    source = data / "demo-source"
+    wanted = len(SPECS) if limit is None else min(limit, len(SPECS))
+    marker = source / f".complete-{wanted}"
+    if not marker.exists():
+        shutil.rmtree(source, ignore_errors=True)
+        shutil.rmtree(data / "demo-pki", ignore_errors=True)
+        pki = TestPki.create(data / "demo-pki")
+        services.settings.trust_path.mkdir(parents=True, exist_ok=True)
+        shutil.copy(pki.root, services.settings.trust_path / "demo-test-root.pem")
+        build_corpus(source, pki, limit=wanted, progress=progress)
+        marker.touch()
+    outcomes: Counter[str] = Counter()
+    folders = sorted(p for p in source.iterdir() if p.is_dir())
+    from luutru.samples.corpus import AGENCIES
+
+    for folder in folders:
+        code = _agency_of(folder, AGENCIES)
+        if progress:
+            progress(f"ingest {folder.name}")
+        result = services.ingest.ingest(folder, code, actor=Agent.person("vanthu"), source_kind="demo")
+        outcomes[result.status] += 1
+    return outcomes
+
+
+def _agency_of(folder: Path, agencies: dict[str, tuple[str, str]]) -> str:
+    import json
+
+    meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    code = str(meta["dossier"]["organId"])
+    assert code in agencies
+    return code

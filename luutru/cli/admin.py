@@ -38,9 +38,15 @@ def db_upgrade(ctx: CliContext, revision: str) -> None:
 
 @click.command("demo")
 @click.option("--serve/--no-serve", default=True, help="Start the web server afterwards.")
+@click.option(
+    "--dossiers", type=int, default=None, help="Ingest only the first N sample dossiers (default: all)."
+)
 @pass_ctx
-def demo_cmd(ctx: CliContext, serve: bool) -> None:
-    """Set up a demo archive on the embedded defaults and start it."""
+def demo_cmd(ctx: CliContext, serve: bool, dossiers: int | None) -> None:
+    """Set up a demo archive on the embedded defaults (sample dossiers ingested) and start it."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     prepare_data_dir(ctx.settings)
     with ctx.services.session() as s, s.begin():
         result = demo.seed(s)
@@ -49,6 +55,19 @@ def demo_cmd(ctx: CliContext, serve: bool) -> None:
     click.echo("Users: " + ", ".join(u[0] for u in demo.DEMO_USERS))
     if result.token:
         click.echo(f"API token (Sở Nội vụ, shown once): {result.token}")
+    console = Console(stderr=True)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("hồ sơ mẫu / sample dossiers", total=None)
+        outcomes = demo.ingest_corpus(
+            ctx.services, dossiers, progress=lambda label: bar.update(task, description=label)
+        )
+    click.echo("Hồ sơ mẫu / sample dossiers: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
     if serve:
         _serve(ctx, ctx.settings.host, ctx.settings.port, workers=2)
 

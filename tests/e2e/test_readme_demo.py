@@ -29,7 +29,7 @@ def test_demo_starts_a_healthy_archive(tmp_path: Path) -> None:
     }
     luutru = Path(sys.executable).with_name("luutru")
     proc = subprocess.Popen(
-        [str(luutru), "demo"],
+        [str(luutru), "demo", "--dossiers", "1"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

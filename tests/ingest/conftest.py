@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import pdfs
-from tests.support.pki import TestPki
+from luutru.samples import pdfs
+from luutru.samples.pki import TestPki
 
 
 @pytest.fixture(scope="session")

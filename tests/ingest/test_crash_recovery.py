@@ -21,9 +21,9 @@ from archive import events
 from archive.bags import validate_bag
 from archive.catalog import Dossier, FileCopy, Package, PackageState, Submission, SubmissionState
 from luutru.config import Settings
+from luutru.samples.dossiers import AGENCY, make_dossier
+from luutru.samples.pki import TestPki
 from luutru.services import Services, prepare_data_dir
-from tests.support.dossiers import AGENCY, make_dossier
-from tests.support.pki import TestPki
 
 LUUTRU = str(Path(sys.executable).with_name("luutru"))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pikepdf
 
 from ingest.checks.pdf import check_digitised, placed_images
-from tests.support import pdfs
+from luutru.samples import pdfs
 
 
 def codes(path: Path) -> set[str]:

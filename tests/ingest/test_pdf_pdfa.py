@@ -8,7 +8,7 @@ import pikepdf
 import pytest
 
 from ingest.checks.pdf import check_pdf
-from tests.support import pdfs
+from luutru.samples import pdfs
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import pytest
 
 from archive.findings import Severity
 from ingest.checks.pdf import check_pdf
-from tests.support import pdfs
-from tests.support.pki import TestPki
+from luutru.samples import pdfs
+from luutru.samples.pki import TestPki
 
 
 @pytest.fixture(scope="module")

@@ -29,10 +29,10 @@ from archive.catalog import (
 from archive.schemas import validation_errors
 from luutru.cli.main import cli
 from luutru.config import Settings
+from luutru.samples import pdfs
+from luutru.samples.dossiers import AGENCY, make_dossier, sha256
+from luutru.samples.pki import TestPki
 from luutru.services import Services, prepare_data_dir
-from tests.support import pdfs
-from tests.support.dossiers import AGENCY, make_dossier, sha256
-from tests.support.pki import TestPki
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import pytest
 
 from archive.findings import Severity
 from ingest.checks.signatures import Modification, SignerKind, check_signatures
-from tests.support import pdfs
-from tests.support.pki import TestPki
+from luutru.samples import pdfs
+from luutru.samples.pki import TestPki
 
 CopyOf = Callable[[Path], Path]
 

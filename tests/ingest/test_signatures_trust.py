@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from ingest.checks.signatures import SignerKind, check_signatures, classify_signer
 from ingest.checks.trust import import_certificate, load_trust_roots
 from ingest.errors import TrustStoreError
-from tests.support.pki import TestPki
+from luutru.samples.pki import TestPki
 
 
 def test_import_stores_by_fingerprint_and_is_idempotent(pki: TestPki, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from archive.findings import Severity
 from ingest.checks.pdf import check_pdf
 from ingest.checks.verapdf import find_verapdf, parse_mrr, run_verapdf
 from ingest.errors import ValidatorError
-from tests.support import pdfs
+from luutru.samples import pdfs
 
 # FIXTURE OF THE REPORT FORMAT, not output captured from a real run: a veraPDF 1.26-style
 # machine-readable report (--format mrr) with one failed and one passed rule, written from

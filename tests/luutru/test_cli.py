@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from archive import db
-from archive.catalog import Agency, ApiToken, Event, User
+from archive.catalog import Agency, ApiToken, Dossier, Event, User
 from luutru.cli.main import cli
 from luutru.cli.placeholders import PLANNED
 
@@ -61,17 +61,19 @@ def test_placeholders_say_not_built_and_exit_2(
 def test_demo_seeds_agencies_users_token(tmp_path: Path) -> None:
     runner = CliRunner()
     env = _env(tmp_path)
-    first = runner.invoke(cli, ["demo", "--no-serve"], env=env)
+    first = runner.invoke(cli, ["demo", "--no-serve", "--dossiers", "1"], env=env)
     assert first.exit_code == 0, first.output
     assert "lt_" in first.output and "luutru-demo-2025" in first.output
-    again = runner.invoke(cli, ["demo", "--no-serve"], env=env)
-    assert again.exit_code == 0 and "lt_" not in again.output
+    again = runner.invoke(cli, ["demo", "--no-serve", "--dossiers", "1"], env=env)
+    assert "accepted 1" in first.output
+    assert again.exit_code == 0 and "lt_" not in again.output and "accepted 1" in again.output
     engine = db.make_engine(f"sqlite:///{tmp_path / 'data' / 'catalog.db'}")
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Agency)) == 3
         assert conn.scalar(select(func.count()).select_from(User)) == 9
         assert conn.scalar(select(func.count()).select_from(ApiToken)) == 1
-        assert conn.scalar(select(func.count()).select_from(Event)) == 13
+        assert conn.scalar(select(func.count()).select_from(Dossier)) == 1  # the same dossier, once
+        assert conn.scalar(select(func.count()).select_from(Event)) > 13
     engine.dispose()
     verify = runner.invoke(cli, ["events", "verify"], env=env)
-    assert verify.exit_code == 0 and "13 events" in verify.output
+    assert verify.exit_code == 0 and "intact" in verify.output

@@ -22,7 +22,9 @@ def _run(tmp_path: Path, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     path = tmp_path / "metadata.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     env = {"LUUTRU_CONFIG": str(tmp_path / "none.toml"), "LUUTRU_DATA_DIR": str(tmp_path / "d")}
-    result = CliRunner().invoke(cli, ["metadata", "validate", str(path), "--profile", "tt05-2025", "--json"], env=env)
+    result = CliRunner().invoke(
+        cli, ["metadata", "validate", str(path), "--profile", "tt05-2025", "--json"], env=env
+    )
     return result.exit_code, json.loads(result.stdout)
 
 
@@ -77,5 +79,7 @@ def test_each_defect_is_named(
 def test_unreadable_file_exits_2(tmp_path: Path) -> None:
     bad = tmp_path / "metadata.json"
     bad.write_text("{ không phải JSON", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["metadata", "validate", str(bad)], env={"LUUTRU_CONFIG": str(tmp_path / "x")})
+    result = CliRunner().invoke(
+        cli, ["metadata", "validate", str(bad)], env={"LUUTRU_CONFIG": str(tmp_path / "x")}
+    )
     assert result.exit_code == 2, result.output

@@ -11,8 +11,8 @@ from typing import Any
 from openpyxl import Workbook
 from PIL import Image
 
-from tests.support import pdfs
-from tests.support.pki import TestPki
+from luutru.samples import pdfs
+from luutru.samples.pki import TestPki
 
 AGENCY = "000.00.00.H54"
 AGENCY_NAME = "Ủy ban nhân dân tỉnh Thái Bình"
