@@ -1,0 +1,108 @@
+"""The web console and portal in a real browser (Debian chromium through Playwright) against `luutru serve`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from .conftest import Server, doc_shot, sign_in
+
+pytestmark = pytest.mark.browser
+
+# username → the navigation entries (data-nav) the header must show, and where sign-in lands
+ROLES: dict[str, tuple[set[str], str]] = {
+    "admin": ({"dashboard", "admin-users", "admin-agencies", "admin-tokens", "portal"}, "/console/"),
+    "luutru": ({"dashboard", "access-requests", "portal"}, "/console/"),
+    "kiemtra": ({"dashboard", "portal"}, "/console/"),
+    "hoidong1": ({"portal"}, "/portal/"),
+    "giamdoc": ({"portal"}, "/portal/"),
+    "docgia": ({"portal", "my-requests"}, "/portal/"),
+    "vanthu": ({"portal"}, "/portal/"),
+}
+
+
+def _nav(page: Any) -> set[str]:
+    return {el.get_attribute("data-nav") for el in page.query_selector_all("nav.main-nav a")}
+
+
+def test_login_page_and_every_role_sees_its_navigation(page: Any, server: Server) -> None:
+    page.goto("/login")
+    assert page.inner_text("h1") == "Đăng nhập"
+    doc_shot(page, "login")
+    for username, (nav, landing) in ROLES.items():
+        sign_in(page, username)
+        page.wait_for_url(re.compile(re.escape(server.url + landing)))
+        assert _nav(page) == nav, username
+        assert page.get_attribute("[data-user]", "data-user") == username
+        page.click("text=Đăng xuất")
+        page.wait_for_url(re.compile(r"/login"))
+
+
+def test_archivist_dashboard_and_admin_pages(page: Any) -> None:
+    sign_in(page, "admin")
+    page.wait_for_url(re.compile(r"/console/$"))
+    assert page.locator("svg.chart").count() == 4
+    assert int(page.inner_text("[data-figure=holdings]")) > 0
+    doc_shot(page, "dashboard")
+    page.click("nav >> text=Người dùng")
+    assert page.locator("tr[data-username=docgia]").count() == 1
+    doc_shot(page, "admin-users")
+    page.click("nav >> text=Cơ quan")
+    assert page.locator("tr[data-agency='000.00.07.H54']").count() == 1
+
+
+def test_researcher_cannot_open_console_or_admin(page: Any) -> None:
+    sign_in(page, "docgia")
+    page.wait_for_url(re.compile(r"/portal/$"))
+    doc_shot(page, "portal")
+    for path in ("/console/", "/admin/users", "/admin/tokens", "/console/access-requests"):
+        response = page.goto(path)
+        assert response.status == 403, path
+        assert page.inner_text("h1") == "Không có quyền truy cập"
+
+
+def test_form_without_csrf_token_is_refused(page: Any, server: Server) -> None:
+    sign_in(page, "admin")
+    page.wait_for_url(re.compile(r"/console/$"))
+    page.goto("/admin/agencies")
+    form = "form[action='/admin/agencies']"
+    page.fill(f"{form} input[name=code]", "000.00.21.H54")
+    page.fill(f"{form} input[name=name]", "Sở Y tế tỉnh Thái Bình")
+    page.eval_on_selector(f"{form} input[name=csrf_token]", "el => el.remove()")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.click(f"{form} button[type=submit]")
+    assert posted.value.status == 400
+    assert page.inner_text("h1") == "Biểu mẫu đã hết hạn"
+    # the same cookies without a token from outside the page: refused too
+    response = page.context.request.post(
+        f"{server.url}/admin/agencies", form={"code": "000.00.22.H54", "name": "X"}
+    )
+    assert response.status == 400
+    page.goto("/admin/agencies")
+    assert page.locator("tr[data-agency='000.00.21.H54']").count() == 0
+
+
+def test_five_wrong_passwords_lock_the_account(page: Any) -> None:
+    for _ in range(5):
+        sign_in(page, "hoidong3", "mat-khau-sai")
+        assert page.locator(".flash-error").count() == 1
+    sign_in(page, "hoidong3")  # the right password, too late
+    assert page.locator(".flash-error").count() == 1
+    assert "/login" in page.url
+    assert page.locator("[data-user]").count() == 0
+
+
+def test_language_switch_to_english_and_back(page: Any) -> None:
+    sign_in(page, "luutru")
+    page.wait_for_url(re.compile(r"/console/$"))
+    assert page.inner_text("h1") == "Tổng quan"
+    page.click("a.lang")
+    assert page.inner_text("h1") == "Dashboard"
+    assert page.get_attribute("html", "lang") == "en"
+    page.click("nav >> text=Access requests")
+    assert page.inner_text("h1") == "Access requests"  # the choice is remembered
+    page.click("a.lang")
+    assert page.inner_text("h1") == "Yêu cầu khai thác"
+    assert page.get_attribute("html", "lang") == "vi"
