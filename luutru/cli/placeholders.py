@@ -7,16 +7,7 @@ import click
 from luutru.cli.context import not_built
 
 # (group or None, name, capability, issue)
-PLANNED: tuple[tuple[str | None, str, str, int], ...] = (
-    ("audit", "run", "fixity audits", 4),
-    ("audit", "report", "fixity health report", 4),
-    (None, "backup", "catalog and metadata backups", 4),
-    (None, "restore", "restore from a backup", 4),
-    ("catalog", "rebuild", "rebuilding the catalog from AIPs", 4),
-    (None, "search", "full-text search", 5),
-    ("retention", "due", "retention due dates", 6),
-    ("disposal", "list", "appraisal and disposal", 6),
-)
+PLANNED: tuple[tuple[str | None, str, str, int], ...] = ((None, "search", "full-text search", 5),)
 
 
 def _placeholder(name: str, capability: str, issue: int) -> click.Command:
