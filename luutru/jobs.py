@@ -6,11 +6,18 @@
 from __future__ import annotations
 
 import logging
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from archive import events
+from archive.audit_service import run_audit
+from archive.backup import BackupKind, default_destination, make_backup
 from archive.catalog import EventType, Outcome
+from archive.vntime import vn_today
 from luutru.config import Settings
 from luutru.services import Services
 
@@ -45,6 +52,71 @@ def verify_event_chain(services: Services) -> bool:
         return report.ok
 
 
+FIXITY_TIME_LIMIT_S = 50 * 60  # an hourly sweep never runs into the next one
+
+
+def fixity_sweep(services: Services, *, time_limit_s: float = FIXITY_TIME_LIMIT_S) -> dict[str, Any]:
+    """One bounded sweep of the copies due for a check (oldest first), under the I/O budget.
+
+    Stops after ``time_limit_s``; the next sweep resumes from the saved cursor. The budget
+    (``fixity_io_budget_mb_s``) keeps reads from starving ingest.
+    """
+    st = services.settings
+    summary = run_audit(
+        services.sessions,
+        services.replicas,
+        mode="due",
+        interval_days=st.fixity_interval_days,
+        budget_mb_s=st.fixity_io_budget_mb_s,
+        time_limit_s=time_limit_s,
+        cursor_path=st.data_dir / "fixity-cursor-due.json",
+        stop=threading.Event(),
+    )
+    data = summary.to_json()
+    if not summary.healthy:
+        log.error(
+            "fixity sweep: unrecoverable copies remain",
+            extra={"unrecoverable": data["unrecoverable_remaining"]},
+        )
+    else:
+        log.info("fixity sweep done", extra={"files": data["files"], "repaired": data["repaired"]})
+    return data
+
+
+def backup_kind(today: date) -> BackupKind:
+    """Full on the 1st of the month, incremental on other days (TT 02/2019 Điều 10)."""
+    return "full" if today.day == 1 else "incremental"
+
+
+def nightly_backup(
+    services: Services, today: date | None = None, dest_root: Path | None = None
+) -> dict[str, Any]:
+    """Take tonight's backup: full on the 1st of the month (Vietnam time), else incremental."""
+    kind = backup_kind(today or vn_today())
+    root = dest_root or services.settings.data_dir / "backups"
+    result = make_backup(
+        services.sessions,
+        services.settings.catalog_url,
+        services.replicas,
+        default_destination(root, kind),
+        kind=kind,
+    )
+    if not result.ok:
+        log.error(
+            "backup: metadata without a verifying copy", extra={"missing": result.missing_metadata[:20]}
+        )
+    return result.to_json()
+
+
+def on_worker_start(services: Services) -> None:
+    """Finish what a crash interrupted: leftovers on each replica, then interrupted ingests."""
+    for replica in services.replicas:
+        replica.recover()
+    finished = services.ingest.recover()
+    if finished:
+        log.warning("interrupted ingests finished", extra={"count": len(finished)})
+
+
 def register_tasks(huey: Huey, settings: Settings) -> None:
     services: Services | None = None
 
@@ -57,3 +129,24 @@ def register_tasks(huey: Huey, settings: Settings) -> None:
     @huey.periodic_task(crontab(minute="15", hour="1"), name="events.verify")  # type: ignore[untyped-decorator]
     def nightly_chain_check() -> bool:
         return verify_event_chain(svc())
+
+    started = threading.Lock()
+    recovered = False
+
+    @huey.on_startup()  # type: ignore[untyped-decorator]
+    def recover_on_start() -> None:
+        # huey runs start-up hooks in every worker thread: recover once per process.
+        nonlocal recovered
+        with started:
+            if not recovered:
+                recovered = True
+                on_worker_start(svc())
+
+    @huey.periodic_task(crontab(minute="5"), name="fixity.sweep")  # type: ignore[untyped-decorator]
+    def hourly_fixity_sweep() -> dict[str, Any]:
+        return fixity_sweep(svc())
+
+    # 19:30 UTC = 02:30 Vietnam time; the task picks full (1st of the month) or incremental.
+    @huey.periodic_task(crontab(minute="30", hour="19"), name="backup.nightly")  # type: ignore[untyped-decorator]
+    def nightly_backup_task() -> dict[str, Any]:
+        return nightly_backup(svc())

@@ -11,6 +11,7 @@ import hashlib
 import json
 import shutil
 import threading
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -69,10 +70,10 @@ def template(tmp_path_factory: pytest.TempPathFactory, pki: TestPki) -> Path:
 
 
 @pytest.fixture
-def svc(template: Path, tmp_path: Path) -> Services:
+def svc(template: Path, tmp_path: Path) -> Iterator[Services]:
     shutil.copytree(template, tmp_path / "data")
     services = Services.build(Settings(data_dir=tmp_path / "data"))
-    yield services  # type: ignore[misc]
+    yield services
     services.close()
 
 
@@ -137,6 +138,7 @@ def test_flip_truncate_delete_and_stray_are_detected_and_repaired(svc: Services)
     assert summary.healthy and summary.total("unrecoverable") == 0
     assert digest(flipped) == good and digest(truncated) == mets_good and digest(deleted) == ead_good
     assert not stray.exists()
+    assert isinstance(r1, LocalReplica)
     quarantined = list((r1.root / "quarantine").rglob("extra.bin"))
     assert len(quarantined) == 1 and quarantined[0].read_bytes() == b"not catalogued"
     with svc.session() as s:

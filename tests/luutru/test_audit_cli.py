@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -132,7 +132,7 @@ def test_catalog_rebuild_from_the_aips_alone(data_dir: Path) -> None:
     before = catalog_counts(data_dir)
     with Services.build(Settings(data_dir=data_dir)).session() as s:
         codes = sorted(s.scalars(select(Dossier.code)))
-        titles = sorted(s.scalars(select(Document.subject)))
+        titles = sorted(str(t) for t in s.scalars(select(Document.subject)))
     assert run(env, "catalog", "rebuild").exit_code == 1  # refused: the catalog is not empty
     for suffix in ("", "-wal", "-shm"):
         Path(f"{data_dir / 'catalog.db'}{suffix}").unlink(missing_ok=True)
@@ -142,7 +142,7 @@ def test_catalog_rebuild_from_the_aips_alone(data_dir: Path) -> None:
     assert catalog_counts(data_dir) == before
     with Services.build(Settings(data_dir=data_dir)).session() as s:
         assert sorted(s.scalars(select(Dossier.code))) == codes
-        assert sorted(s.scalars(select(Document.subject))) == titles
+        assert sorted(str(t) for t in s.scalars(select(Document.subject))) == titles
         assert s.scalars(select(Agency.code)).all() == [AGENCY]
         originals = s.scalars(select(StoredFile).where(StoredFile.path == PDF)).all()
         assert len(originals) == 2 and all(f.document_id is not None for f in originals)
@@ -156,8 +156,11 @@ def test_catalog_rebuild_from_the_aips_alone(data_dir: Path) -> None:
 def test_worker_jobs_sweep_back_up_and_recover(data_dir: Path) -> None:
     settings = Settings(data_dir=data_dir)
     huey = make_huey(settings, immediate=True)
-    names = {t.name for t in huey._registry._periodic_tasks}
-    assert {"fixity.sweep", "backup.nightly", "events.verify"} <= names
+    due_at = {when: {t.name for t in huey.read_periodic(when)} for when in (
+        datetime(2026, 3, 1, 19, 30), datetime(2026, 3, 2, 7, 5), datetime(2026, 3, 2, 1, 15))}  # fmt: skip
+    assert "backup.nightly" in due_at[datetime(2026, 3, 1, 19, 30)]  # 02:30 in Vietnam
+    assert "fixity.sweep" in due_at[datetime(2026, 3, 2, 7, 5)]  # hourly
+    assert "events.verify" in due_at[datetime(2026, 3, 2, 1, 15)]
     assert backup_kind(date(2026, 3, 1)) == "full" and backup_kind(date(2026, 3, 2)) == "incremental"
     svc = Services.build(settings)
     leftover = data_dir / "replicas" / "r1" / ".tmp" / "half-written"
