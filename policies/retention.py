@@ -43,6 +43,9 @@ from policies.holds import is_held, require_role
 
 log = logging.getLogger(__name__)
 
+# A starter general schedule: only the TT 10/2022 periods confirmed in REGULATIONS §11; the full
+# table is an open question, so an archive imports its own on top (a new version).
+STARTER_SCHEDULE = Path(__file__).parent / "data" / "general_schedule.csv"
 PERMANENT = "01"
 OTHER = "07"
 # maintenance code → years (None = vĩnh viễn, permanent; 07 takes the years from the row)

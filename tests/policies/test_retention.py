@@ -17,6 +17,7 @@ from archive.catalog import Event, HoldScope, RecordState, RetentionRule, Retent
 from policies.errors import NoMatchingRule, RoleRequired, ScheduleImportError
 from policies.holds import place_hold
 from policies.retention import (
+    STARTER_SCHEDULE,
     assign_retention,
     code_for_years,
     due_date,
@@ -25,6 +26,7 @@ from policies.retention import (
     is_due,
     list_due,
     mark_due,
+    read_schedule_file,
     years_for,
 )
 from tests.policies.conftest import World
@@ -229,3 +231,9 @@ def test_mark_due_marks_skips_held_and_lists_missing_end_dates(world: World) -> 
         refused = s.scalars(select(Event).where(Event.object_id == "HELD", Event.outcome == "failure")).all()
         assert refused and "legal hold" in refused[0].detail
         assert events.verify_chain(s).ok
+
+
+def test_the_starter_schedule_reads_cleanly() -> None:
+    rules = read_schedule_file(STARTER_SCHEDULE)
+    assert [(r.maintenance, r.years) for r in rules] == [("07", 5), ("06", 10), ("05", 20), ("07", 5)]
+    assert all(r.description and "TT 10/2022" in r.description for r in rules)
