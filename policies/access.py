@@ -156,11 +156,7 @@ def _own_agency(actor: Actor, record: RecordFacts) -> bool:
 
 
 def _granted(actor: Actor, record: RecordFacts) -> bool:
-    return (
-        actor.has(Role.RESEARCHER)
-        and record.dossier_id is not None
-        and record.dossier_id in actor.grants
-    )
+    return actor.has(Role.RESEARCHER) and record.dossier_id is not None and record.dossier_id in actor.grants
 
 
 def _metadata_rule(actor: Actor, record: RecordFacts) -> Decision:
@@ -238,9 +234,7 @@ def visibility_for(actor: Actor) -> Visibility:
     if actor.has(*APPRAISER_ROLES):
         return Visibility.of(content_modes=[MODE_PUBLIC], metadata_modes=None)
     if actor.has(Role.RESEARCHER):
-        return Visibility.of(
-            content_modes=[MODE_PUBLIC], metadata_modes=[MODE_PUBLIC, MODE_CONDITIONAL]
-        )
+        return Visibility.of(content_modes=[MODE_PUBLIC], metadata_modes=[MODE_PUBLIC, MODE_CONDITIONAL])
     return Visibility.public()
 
 
