@@ -31,7 +31,6 @@ from archive.catalog import (
     DisposalCase,
     DisposalItem,
     DisposalState,
-    Document,
     Dossier,
     EventType,
     FileCopy,
@@ -303,13 +302,3 @@ def _finish_dossier(
 
 def tombstone_of(session: Session, dossier: Dossier) -> Tombstone | None:
     return session.scalar(select(Tombstone).where(Tombstone.dossier_id == dossier.id))
-
-
-def destroyed_documents(session: Session, case: DisposalCase) -> list[Document]:
-    """Documents of the case's dossiers (for the biên bản), in dossier then ordinal order."""
-    query = select(Document).join(DisposalItem, DisposalItem.dossier_id == Document.dossier_id)
-    return list(
-        session.scalars(
-            query.where(DisposalItem.case_id == case.id).order_by(Document.dossier_id, Document.ordinal)
-        )
-    )

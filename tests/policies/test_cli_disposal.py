@@ -36,7 +36,9 @@ def cli_world(settings: Settings, tmp_path: Path) -> tuple[click.Group, World, S
     disposal_cli.register(cli)
     with services.session() as s:
         create_agency(s, AGENCY, "Sở Nội vụ tỉnh Thái Bình")
-        create_user(s, "luu_tru_vien", "Nguyễn Thị Lan", None, [Role.ARCHIVIST, Role.ADMINISTRATOR, Role.DECIDER])
+        create_user(
+            s, "luu_tru_vien", "Nguyễn Thị Lan", None, [Role.ARCHIVIST, Role.ADMINISTRATOR, Role.DECIDER]
+        )
         create_user(s, "giam_doc", "Lê Văn Minh", None, [Role.DECIDER])
         for name in MEMBERS:
             create_user(s, name, name, None, [Role.COUNCIL_MEMBER])
