@@ -47,7 +47,7 @@ from archive.errors import NotFound
 from archive.storage import Replica
 from archive.vntime import utcnow
 from policies.disposal import ARCHIVIST_ROLES, agent_of, guard_case, require_state
-from policies.errors import DestructionIncomplete
+from policies.errors import DestructionIncomplete, InvalidTransition
 from policies.holds import refuse_if_held, require_role
 
 log = logging.getLogger(__name__)
@@ -165,6 +165,8 @@ def _destroy_copies(
         if dossier is None:
             raise NotFound("dossier", dossier_id)
         refuse_if_held(s, [dossier], "destruction", agent_of(actor))
+        if dossier.state is not RecordState.UNDER_REVIEW:
+            raise InvalidTransition(f"dossier {dossier.code}", dossier.state.value, "destroy")
         code = dossier.code
         prefixes = [_prefix(p) for p in dossier.packages]
         package_ids = [p.id for p in dossier.packages]

@@ -120,6 +120,11 @@ def appraise(
     decision = AppraisalDecision(decision)
     if dossier.state not in (RecordState.ACTIVE, RecordState.UNDER_REVIEW):
         raise InvalidTransition(f"dossier {dossier.code}", dossier.state.value, "appraise")
+    open_case_code = case_of(session, dossier)
+    if open_case_code is not None:
+        raise InvalidTransition(
+            f"dossier {dossier.code}", f"listed in disposal case {open_case_code}", "appraise"
+        )
     refuse_if_held(session, [dossier], "appraisal", agent_of(actor))
     today = today or vn_today()
     if not reason.strip():
@@ -162,6 +167,16 @@ def appraise(
         },
     )
     return appraisal
+
+
+def case_of(session: Session, dossier: Dossier) -> str | None:
+    """The code of the open (not rejected, not finished) disposal case listing ``dossier``, if any."""
+    query = (
+        select(DisposalCase.code)
+        .join(DisposalItem, DisposalItem.case_id == DisposalCase.id)
+        .where(DisposalItem.dossier_id == dossier.id, DisposalCase.state.in_(OPEN_STATES))
+    )
+    return session.scalars(query.limit(1)).first()
 
 
 def pending_proposal(session: Session, dossier: Dossier) -> Appraisal | None:

@@ -105,6 +105,9 @@ def test_open_case_needs_a_pending_proposal(world: World) -> None:
         assert case.code.startswith("HUY-") and case.state is DisposalState.DRAFT
         with pytest.raises(Conflict):  # already taken by the case
             disposal.open_case(s, archivist, "Hủy lần hai", [d], "Thuyết minh")
+        with pytest.raises(InvalidTransition):  # no re-appraisal while a case lists it
+            disposal.appraise(s, d, archivist, "keep", "giá trị", 30, today=TODAY)
+        assert disposal.case_of(s, d) == case.code
 
 
 def test_council_majority_with_dissent_kept_verbatim(world: World) -> None:
