@@ -4,7 +4,7 @@ FROM python:3.11-slim-bookworm
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libmagic1 tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng \
-      fonts-liberation fonts-dejavu-core clamav postgresql-client \
+      fonts-liberation fonts-liberation2 fonts-dejavu-core clamav postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --system --create-home --home-dir /srv/luutru luutru

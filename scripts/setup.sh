@@ -8,7 +8,7 @@ APT_PACKAGES=(
   libmagic1              # python-magic: MIME identification
   tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng   # OCR of scanned pages (Vietnamese model)
   poppler-utils          # pdftoppm, for looking at generated PDFs
-  fonts-liberation fonts-dejavu-core   # Times New Roman metrics (Liberation Serif), Vietnamese glyphs
+  fonts-liberation fonts-liberation2 fonts-dejavu-core   # Times New Roman metrics (Liberation Serif 2 has Vietnamese glyphs)
   chromium               # browser tests (Playwright drives Debian's chromium)
   clamav                 # malware scan when available (clamscan)
   postgresql-client      # pg_dump / pg_restore for PostgreSQL catalog backups
