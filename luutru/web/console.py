@@ -114,6 +114,12 @@ def decide_access_request(request_id: int) -> ResponseReturnValue:
             detail=f"access request {row.state.value}",
             data={"dossier_id": row.dossier_id, "requester_id": row.requester_id},
         )
+    if request.headers.get("HX-Request") == "true":  # htmx: answer with the updated row only
+        with web_services().session() as s:
+            row = s.get(AccessRequest, request_id, options=[joinedload(AccessRequest.dossier)])
+            requester = s.get(User, row.requester_id) if row else None
+            names = {requester.id: requester.username} if requester else {}
+        return render_template("console/_request_row.html", r=row, names=names, State=AccessRequestState)
     if decision == "approve":
         flash(_("Request approved for 15 days."), "info")
     else:

@@ -6,8 +6,12 @@ import re
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from .conftest import Server, doc_shot, sign_in
+from archive.catalog import AccessMode, Dossier
+from luutru.services import Services
+
+from .conftest import VIEWPORT, Server, doc_shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -106,3 +110,51 @@ def test_language_switch_to_english_and_back(page: Any) -> None:
     page.click("a.lang")
     assert page.inner_text("h1") == "Yêu cầu khai thác"
     assert page.get_attribute("html", "lang") == "vi"
+
+
+def _conditional_dossier(server: Server) -> int:
+    services = Services.build(server.settings)
+    try:
+        with services.session() as s:
+            found = s.scalar(
+                select(Dossier.id).where(Dossier.access_mode == AccessMode.CONDITIONAL).order_by(Dossier.id)
+            )
+    finally:
+        services.close()
+    assert found is not None
+    return int(found)
+
+
+def test_access_request_answered_through_htmx(page: Any, browser: Any, server: Server) -> None:
+    dossier_id = _conditional_dossier(server)
+    sign_in(page, "docgia")
+    page.wait_for_url(re.compile(r"/portal/$"))
+    page.goto(f"/portal/dossiers/{dossier_id}")
+    assert page.locator("[data-content=hidden]").count() == 1
+    page.click("text=Tạo yêu cầu khai thác")
+    page.fill("textarea[name=purpose]", "Nghiên cứu lịch sử địa phương")
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url(re.compile(r"/portal/requests$"))
+    assert "Chờ duyệt" in page.inner_text("table.data")
+
+    archivist = browser.new_context(base_url=server.url, viewport=VIEWPORT)
+    try:
+        desk = archivist.new_page()
+        sign_in(desk, "luutru")
+        desk.wait_for_url(re.compile(r"/console/$"))
+        desk.goto("/console/access-requests")
+        row = desk.locator("tr[data-request]", has_text="Nghiên cứu lịch sử địa phương")
+        doc_shot(desk, "access-requests")
+        # only the htmx header (hx-headers on <body>) carries the CSRF token now
+        row.locator("input[name=csrf_token]").evaluate("el => el.remove()")
+        with desk.expect_response(lambda r: r.request.method == "POST") as answered:
+            row.locator("button[value=approve]").click()
+        assert answered.value.status == 200
+        assert answered.value.request.header_value("x-csrftoken")
+        row.locator(".badge-approved").wait_for()
+        assert desk.url.endswith("/console/access-requests")  # swapped in place, no reload
+    finally:
+        archivist.close()
+
+    page.goto(f"/portal/dossiers/{dossier_id}")
+    assert page.locator("[data-content=visible]").count() == 1

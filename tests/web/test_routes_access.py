@@ -237,3 +237,24 @@ def test_refusal_is_recorded(web: Web) -> None:
         row = s.get(AccessRequest, request_id)
         assert row is not None and row.state is AccessRequestState.REFUSED and row.expires_at is None
     assert "Hồ sơ đang được chỉnh lý" in researcher.get("/portal/requests").get_data(as_text=True)
+
+
+def test_htmx_decision_answers_with_the_row(web: Web) -> None:
+    target = web.dossiers[f"{OTHER_AGENCY}-{CO}"]
+    researcher = web.signed_in("docgia")
+    post(
+        researcher, "/portal/requests/new", {"dossier_id": target, "purpose": "htmx"}, "/portal/requests/new"
+    )
+    (request_id,) = _request_ids(web)
+    archivist = web.signed_in("luutru")
+    page = archivist.get("/console/access-requests").get_data(as_text=True)
+    assert f'hx-post="/console/access-requests/{request_id}"' in page
+    token = page.split('"X-CSRFToken": "', 1)[1].split('"', 1)[0]
+    r = archivist.post(
+        f"/console/access-requests/{request_id}",
+        data={"decision": "approve"},
+        headers={"X-CSRFToken": token, "HX-Request": "true"},
+    )
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert f'<tr data-request="{request_id}">' in html and "badge-approved" in html and "<html" not in html
