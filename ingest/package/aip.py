@@ -126,7 +126,8 @@ class AipSummary:
     bag_info: dict[str, str]
 
 
-def _report_name(key: str) -> str:
+def report_name(key: str) -> str:
+    """The file name (without .json) under which the report of ``key`` is stored."""
     return re.sub(r"[^\w.-]+", "_", key.replace("/", "__"), flags=re.UNICODE).strip("._") or "report"
 
 
@@ -233,7 +234,7 @@ def _write_preservation(
     written: list[PackageFile] = []
     for folder, reports in (("validation", p.validation_reports), ("signatures", p.signature_reports)):
         for key, value in sorted(reports.items()):
-            rel = f"{REPORTS}/{folder}/{_report_name(key)}.json"
+            rel = f"{REPORTS}/{folder}/{report_name(key)}.json"
             written.append(write_bytes_file(data_dir, rel, _json(value), "application/json"))
     data_files = [f for f in payload if f.rel.startswith(REP_DATA + "/")]
     known = {f.rel for f in data_files}

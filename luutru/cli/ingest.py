@@ -141,6 +141,56 @@ def submission_recover(ctx: CliContext) -> None:
     click.echo(f"recovered {len(done)} submission(s)")
 
 
+@click.group("dossier")
+def dossier_group() -> None:
+    """Archived dossiers (hồ sơ): show, correct metadata (a new AIP version)."""
+
+
+def _pairs(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r}: expected FIELD=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+@dossier_group.command("correct")
+@click.argument("code")
+@click.option("--set", "sets", multiple=True, help="Dossier field: FIELD=VALUE (TT 05/2025 names).")
+@click.option("--doc", "docs", multiple=True, help="Document field: ORDINAL:FIELD=VALUE.")
+@click.option("--reason", required=True)
+@click.option("--as", "actor", required=True)
+@pass_ctx
+def dossier_correct(
+    ctx: CliContext, code: str, sets: tuple[str, ...], docs: tuple[str, ...], reason: str, actor: str
+) -> None:
+    """Correct a dossier's metadata: writes a new AIP version, keeps the old one."""
+    from ingest.revision import InvalidCorrection, revise_dossier
+
+    document_changes: dict[int, dict[str, str]] = {}
+    for item in docs:
+        ordinal, sep, rest = item.partition(":")
+        if not sep or not ordinal.isdigit():
+            raise click.BadParameter(f"{item!r}: expected ORDINAL:FIELD=VALUE")
+        document_changes.setdefault(int(ordinal), {}).update(_pairs((rest,)))
+    svc = ctx.services
+    try:
+        package_id = revise_dossier(
+            svc.sessions, svc.replicas, svc.settings.staging_path, code,
+            changes=_pairs(sets), document_changes=document_changes,
+            actor=Agent.person(actor), reason=reason, profile_overrides=svc.settings.profile_overrides,
+        )  # fmt: skip
+    except InvalidCorrection as exc:
+        print_findings([f for f in exc.findings])
+        raise click.ClickException("Sửa đổi không hợp lệ / correction refused") from exc
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"dossier {code}: new AIP version stored (package {package_id})")
+
+
 def register(cli: click.Group) -> None:
     cli.add_command(ingest_cmd)
     cli.add_command(submission_group)
+    cli.add_command(dossier_group)
