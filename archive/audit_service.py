@@ -293,9 +293,15 @@ def run_audit(
             done_bytes += row.size
             if progress is not None:
                 progress(AuditProgress(done_files, done_bytes, files_total, bytes_total))
-            if stop is not None and stop.is_set():
+            if (stop is not None and stop.is_set()) or halt.is_set():
+                # Stop now: copies other threads checked ahead are not recorded, so the next
+                # run checks them again (nothing is marked verified without being recorded).
                 halt.set()
+                break
     finally:
+        close = getattr(results, "close", None)  # a generator: closing it ends the replica threads
+        if close is not None:
+            close()
         fixer.flush()
         if timer is not None:
             timer.cancel()

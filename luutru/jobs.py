@@ -70,7 +70,6 @@ def fixity_sweep(services: Services, *, time_limit_s: float = FIXITY_TIME_LIMIT_
         budget_mb_s=st.fixity_io_budget_mb_s,
         time_limit_s=time_limit_s,
         cursor_path=st.data_dir / "fixity-cursor-due.json",
-        stop=threading.Event(),
     )
     data = summary.to_json()
     if not summary.healthy:

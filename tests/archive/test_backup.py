@@ -127,6 +127,7 @@ def test_restore_refuses_a_non_empty_catalog_and_a_damaged_backup(
 
 
 @pytest.mark.postgres
+@pytest.mark.skipif(shutil.which("pg_dump") is None, reason="pg_dump is not installed")
 def test_postgresql_backup_and_restore_with_pg_dump(pg_url: str, pki: TestPki, tmp_path: Path) -> None:
     db.upgrade(pg_url)
     settings = Settings(data_dir=tmp_path / "data", database_url=pg_url)
