@@ -21,8 +21,6 @@ from archive.catalog import (
     AppraisalDecision,
     CouncilVote,
     DisposalCase,
-    DisposalItem,
-    Document,
     Dossier,
     HoldScope,
     Tombstone,
@@ -32,6 +30,8 @@ from archive.catalog import (
 from archive.errors import ArchiveError
 from archive.vntime import vn_iso, vn_today
 from luutru.cli.context import CliContext, emit_json, pass_ctx
+from luutru.disposal_wiring import cache_purger, documents_by_dossier, hashes_by_dossier, index_purger
+from luutru.disposal_wiring import papers_dir as default_papers_dir
 from policies import disposal as svc
 from policies import holds
 from policies.destruction import execute
@@ -269,26 +269,6 @@ def disposal_decide(
         click.echo(f"{case.code}: {case.state.value}, deadline {case.deadline}")
 
 
-def _index_purger(ctx: CliContext, docs_by_dossier: dict[int, list[int]]) -> Callable[[Sequence[int]], None]:
-    """Delete the dossier and its documents from the embedded FTS5 index (Elasticsearch: outbox)."""
-    path = ctx.settings.search_db_path
-
-    def purge(dossier_ids: Sequence[int]) -> None:
-        if ctx.settings.search_backend != "fts5" or not path.exists():
-            return
-        from search.index.fts5 import Fts5Index
-
-        index = Fts5Index(path)
-        try:
-            ids = [f"dossier:{d}" for d in dossier_ids]
-            ids += [f"doc:{doc}" for d in dossier_ids for doc in docs_by_dossier.get(d, [])]
-            index.delete(ids)
-        finally:
-            index.close()
-
-    return purge
-
-
 @disposal_group.command("execute")
 @click.argument("case_code")
 @click.option(
@@ -307,20 +287,22 @@ def disposal_execute(
     """Destroy the case's dossiers on every replica and index; resumable; then write the papers."""
     with ctx.services.session() as s:
         case, actor = _case(s, case_code), _user(s, username)
-        items = select(DisposalItem.dossier_id).where(DisposalItem.case_id == case.id)
-        docs: dict[int, list[int]] = {}
-        for doc_id, dossier_id in s.execute(
-            select(Document.id, Document.dossier_id).where(Document.dossier_id.in_(items))
-        ):
-            docs.setdefault(dossier_id, []).append(doc_id)
+        purge_index = index_purger(ctx.settings, documents_by_dossier(s, case))
+        purge_cache = cache_purger(ctx.settings, hashes_by_dossier(s, case))
     try:
         report = execute(
-            ctx.services.sessions, case, actor, ctx.services.replicas, _index_purger(ctx, docs), _day(today)
+            ctx.services.sessions,
+            case,
+            actor,
+            ctx.services.replicas,
+            purge_index,
+            _day(today),
+            purge_derivatives=purge_cache,
         )
     except ArchiveError as exc:
         raise click.ClickException(f"Từ chối / refused: {exc}") from exc
     with unit_of_work(ctx) as s:
-        out = papers_dir or ctx.settings.data_dir / "disposal" / case_code
+        out = papers_dir or default_papers_dir(ctx.settings, case_code)
         paths = disposal_file_bundle(s, _case(s, case_code), out)
     click.echo(
         f"{case_code}: destroyed {', '.join(report.destroyed) or '—'}" + (" (LATE)" if report.late else "")

@@ -9,9 +9,10 @@ from flask import Flask, Response, current_app, jsonify, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 
+from luutru.api import init_api
 from luutru.config import Settings
 from luutru.services import Services, secret_key
-from luutru.web import admin, console, portal
+from luutru.web import admin, admin_settings, console, disposal_views, portal, reading
 from luutru.web.auth import TokenBucket, init_auth
 from luutru.web.errors import register_error_handlers
 from luutru.web.i18n import init_i18n
@@ -81,7 +82,11 @@ def create_app(
     app.register_blueprint(console.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(portal.bp)
+    app.register_blueprint(disposal_views.bp)
+    app.register_blueprint(reading.bp)
+    app.register_blueprint(admin_settings.bp)
     register_error_handlers(app)
+    init_api(app)  # REST API at /api/v1: token auth, CSRF-exempt, problem+json errors
     app.after_request(_security_headers)
 
     @app.get("/healthz")

@@ -1,0 +1,146 @@
+"""How luutru wires destruction to its index and caches: shared by the CLI and the web console.
+
+``policies.destruction.execute`` takes callbacks for the parts it cannot know: the search index
+(``purge_index``) and derivatives such as the reading-room page images (``purge_derivatives``).
+Both are built here once, so ``luutru disposal execute`` and the console's "execute" button
+destroy exactly the same things (ARCHITECTURE invariant 4: gone from every index and cache).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.catalog import DisposalCase, DisposalItem, Document, Package, StoredFile, User
+from luutru.config import Settings
+from luutru.services import Services
+from policies.destruction import ExecutionReport, execute
+from policies.disposal_documents import disposal_file_bundle
+
+Purge = Callable[[Sequence[int]], None]
+
+
+def page_cache_root(settings: Settings) -> Path:
+    """Where rendered page images (bản đọc) are cached: ``<data_dir>/cache/pages/<sha256>/``."""
+    return settings.data_dir / "cache" / "pages"
+
+
+def papers_dir(settings: Settings, case_code: str) -> Path:
+    """Where a case's papers (biên bản, danh mục, quyết định) are written."""
+    return settings.data_dir / "disposal" / case_code
+
+
+def documents_by_dossier(session: Session, case: DisposalCase) -> dict[int, list[int]]:
+    """Document ids of every dossier the case lists, by dossier id."""
+    items = select(DisposalItem.dossier_id).where(DisposalItem.case_id == case.id)
+    docs: dict[int, list[int]] = {}
+    for doc_id, dossier_id in session.execute(
+        select(Document.id, Document.dossier_id).where(Document.dossier_id.in_(items))
+    ):
+        docs.setdefault(dossier_id, []).append(doc_id)
+    return docs
+
+
+def hashes_by_dossier(session: Session, case: DisposalCase) -> dict[int, set[str]]:
+    """SHA-256 of every stored file of the case's dossiers (the page cache is keyed by them)."""
+    items = select(DisposalItem.dossier_id).where(DisposalItem.case_id == case.id)
+    out: dict[int, set[str]] = {}
+    query = (
+        select(Package.dossier_id, StoredFile.sha256)
+        .join(StoredFile, StoredFile.package_id == Package.id)
+        .where(Package.dossier_id.in_(items))
+    )
+    for dossier_id, sha in session.execute(query):
+        if dossier_id is not None:
+            out.setdefault(dossier_id, set()).add(sha)
+    return out
+
+
+def index_purger(settings: Settings, docs_by_dossier: dict[int, list[int]]) -> Purge:
+    """Delete the dossiers and their documents from the embedded FTS5 index (Elasticsearch: outbox)."""
+    path = settings.search_db_path
+
+    def purge(dossier_ids: Sequence[int]) -> None:
+        if settings.search_backend != "fts5" or not path.exists():
+            return
+        from search.index.fts5 import Fts5Index
+
+        index = Fts5Index(path)
+        try:
+            ids = [f"dossier:{d}" for d in dossier_ids]
+            ids += [f"doc:{doc}" for d in dossier_ids for doc in docs_by_dossier.get(d, [])]
+            index.delete(ids)
+        finally:
+            index.close()
+
+    return purge
+
+
+def cache_purger(settings: Settings, hashes: dict[int, set[str]]) -> Purge:
+    """Delete the cached page images of the dossiers' files (idempotent)."""
+    root = page_cache_root(settings)
+
+    def purge(dossier_ids: Sequence[int]) -> None:
+        for dossier_id in dossier_ids:
+            for sha in hashes.get(dossier_id, set()):
+                shutil.rmtree(root / sha, ignore_errors=True)
+
+    return purge
+
+
+@dataclass
+class Progress:
+    """What the destruction did, step by step: (dossier code, replica name)."""
+
+    steps: list[tuple[str, str]] = field(default_factory=list)
+
+    def __call__(self, dossier_code: str, replica: str) -> None:
+        self.steps.append((dossier_code, replica))
+
+
+def execute_case(
+    services: Services, case: DisposalCase, actor: User, today: date, progress: Progress | None = None
+) -> tuple[ExecutionReport, list[Path]]:
+    """Destroy the case's dossiers on every replica, index and cache; then write its papers.
+
+    ``case`` and ``actor`` may come from a closed session (only their ids are used).
+    Raises whatever ``policies.destruction.execute`` raises (RoleRequired, InvalidTransition,
+    LegalHoldActive, DestructionIncomplete).
+    """
+    settings = services.settings
+    with services.session() as s:
+        docs = documents_by_dossier(s, case)
+        hashes = hashes_by_dossier(s, case)
+    report = execute(
+        services.sessions,
+        case,
+        actor,
+        services.replicas,
+        index_purger(settings, docs),
+        today,
+        purge_derivatives=cache_purger(settings, hashes),
+        after_replica=progress,
+    )
+    with services.sessions.begin() as s:
+        fresh = s.get(DisposalCase, case.id)
+        assert fresh is not None
+        paths = disposal_file_bundle(s, fresh, papers_dir(settings, fresh.code))
+    return report, paths
+
+
+__all__ = [
+    "Progress",
+    "cache_purger",
+    "documents_by_dossier",
+    "execute_case",
+    "hashes_by_dossier",
+    "index_purger",
+    "page_cache_root",
+    "papers_dir",
+]
