@@ -152,12 +152,12 @@ def accession(
     write_replicas(replicas, request, progress)
     checkpoint("accession.before_commit")
     with sessions() as s, s.begin():
-        package_id = _commit(s, replicas, request)
+        package_id = commit_accession(s, replicas, request)
     checkpoint("accession.after_commit")
     return package_id
 
 
-def _commit(s: Session, replicas: Sequence[Replica], request: AccessionRequest) -> int:
+def commit_accession(s: Session, replicas: Sequence[Replica], request: AccessionRequest) -> int:
     rec = request.dossier
     now = utcnow()
     dossier = s.scalar(select(Dossier).where(Dossier.code == rec.code))

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from archive import events
 from archive.accession import AccessionRequest
-from archive.accession import _commit as commit_accession
+from archive.accession import commit_accession
 from archive.agencies import create_agency
 from archive.catalog import Agency, EventType, FileCopy, Outcome, Package, StoredFile
 from archive.errors import ArchiveError, Conflict
@@ -118,7 +118,7 @@ def rebuild_catalog(
             result.failed[key] = "; ".join(reasons)
             log.error("package could not be read back", extra={"key": key})
             continue
-        _commit(sessions, holders[key], desc, result)
+        _commit_one(sessions, holders[key], desc, result)
     with sessions() as s, s.begin():
         events.record(
             s, EventType.RECOVERY, object_type="catalog", object_id="rebuild",
@@ -129,7 +129,7 @@ def rebuild_catalog(
     return result
 
 
-def _commit(
+def _commit_one(
     sessions: sessionmaker[Session],
     holders: Sequence[Replica],
     desc: PackageDescription,

@@ -133,6 +133,9 @@ class IngestService:
         self, sessions: sessionmaker[Session], config: IngestConfig, replicas: Sequence[Replica]
     ) -> None:
         self.sessions, self.config, self.replicas = sessions, config, replicas
+        # Inspections of submissions accepted in this process, so archiving does not redo the
+        # checks; after a restart (or for a later decision) the checks simply run again.
+        self._inspected: dict[str, tuple[Inspection, dict[str, list[Finding]]]] = {}
 
     # -- the whole path ---------------------------------------------------------------------
     def ingest(
@@ -255,6 +258,7 @@ class IngestService:
         self._transition(submission_id, SubmissionState.VALIDATING, None, "validation started", quiet=True)
         ins, steps = self._inspect(submission_id, progress)
         findings = list(ins.findings)
+        self._inspected.clear()  # keep at most one: inspections hold per-file reports
         worst = {f.severity for f in findings}
         if Severity.ERROR in worst:
             new = SubmissionState.REJECTED
@@ -289,6 +293,8 @@ class IngestService:
                 sub.decision_reason = "; ".join(
                     sorted({f.code for f in findings if f.severity is Severity.ERROR})
                 )
+        if new is SubmissionState.ACCEPTED:
+            self._inspected[submission_id] = (ins, steps)
         if new is SubmissionState.REJECTED:
             self._clean_staging(submission_id)
         checkpoint("ingest.after_validation")
@@ -330,7 +336,8 @@ class IngestService:
             agency = s.get(Agency, sub.agency_id)
             assert agency is not None
             agency_id, agency_code, agency_name = agency.id, agency.code, agency.name
-        ins, steps = self._inspect(submission_id, progress)
+        cached = self._inspected.pop(submission_id, None)
+        ins, steps = cached or self._inspect(submission_id, progress)
         work = self._work_dir(submission_id)
         aip_dir, aip_id = build_packages(ins, steps, work, agency_code=agency_code, agency_name=agency_name)
         checkpoint("ingest.after_packaging")

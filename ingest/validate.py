@@ -6,21 +6,26 @@ learnt about it so far); ``VALIDATION_STEPS`` is the order, read top to bottom.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from archive import textenc
 from archive.findings import Finding, Severity, error, info, warning
 from archive.metadata import crosswalk_dossier, load_profile, validate_dossier
 from ingest.checks import PdfReport, SignatureReport, check_digitised, check_pdf, check_signatures
 from ingest.formats import FormatPolicy
-from ingest.identify import FileIdentity, identify_many
+from ingest.identify import FileIdentity, identify
 from ingest.intake import StagedSubmission
 
 TEXT_EXTENSIONS = frozenset({"txt", "csv", "xml", "json", "rtf"})
@@ -37,6 +42,7 @@ class ValidationPolicy:
     verapdf: str | None = None
     clamscan: str | None = None
     profile_overrides: Path | None = None
+    workers: int = 2  # file checks run in this many processes (1: in the calling process)
 
 
 # Looks up the archive for records matching a document; returns findings (warnings).
@@ -55,6 +61,7 @@ class Inspection:
     identities: dict[str, FileIdentity] = field(default_factory=dict)
     pdf_reports: dict[str, PdfReport] = field(default_factory=dict)
     signature_reports: dict[str, SignatureReport] = field(default_factory=dict)
+    pdf_findings: dict[str, list[Finding]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     malware_scanned: bool = False
 
@@ -90,12 +97,93 @@ def check_metadata(ins: Inspection) -> list[Finding]:
 
 
 def check_formats(ins: Inspection) -> list[Finding]:
-    paths = [ins.path_of(f.path) for f in ins.staged.files]
+    """Identify every file (and, in the same pass, run the PDF checks), several files at a time."""
+    results = check_files(ins)
     findings: list[Finding] = []
-    for staged, identity in zip(ins.staged.files, identify_many(paths, ins.policy.formats), strict=True):
-        ins.identities[staged.path] = identity
-        findings.extend(_with_path(identity.findings, staged.path))
+    for staged in ins.staged.files:
+        result = results[staged.path]
+        ins.identities[staged.path] = result.identity
+        if result.pdf is not None:
+            ins.pdf_reports[staged.path] = result.pdf
+        if result.signatures is not None:
+            ins.signature_reports[staged.path] = result.signatures
+        ins.pdf_findings[staged.path] = list(result.pdf_findings)
+        findings.extend(_with_path(result.identity.findings, staged.path))
     return findings
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """Everything checked on one file: identity, PDF report, signature report, PDF findings."""
+
+    path: str
+    identity: FileIdentity
+    pdf: PdfReport | None = None
+    signatures: SignatureReport | None = None
+    pdf_findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FileTask:
+    path: str
+    absolute: Path
+    digitised: bool
+    formats: FormatPolicy
+    trust_pem: tuple[bytes, ...]
+    verapdf: str | None
+
+
+def check_file(task: FileTask) -> FileResult:
+    """Check one file: a pure function of the file and the policy, so it can run in a worker process."""
+    identity = identify(task.absolute, task.formats)
+    is_pdf = identity.mime == "application/pdf" or task.path.lower().endswith(".pdf")
+    if not is_pdf:
+        return FileResult(task.path, identity)
+    report = check_pdf(task.absolute, verapdf=task.verapdf)
+    findings = list(report.findings)
+    if any(x.code == "pdf.malformed" for x in report.findings):
+        return FileResult(task.path, identity, report, None, tuple(_with_path(findings, task.path)))
+    if task.digitised:
+        findings.extend(check_digitised(task.absolute))
+    roots = list(task.trust_pem)
+    sig = check_signatures(task.absolute, roots, other_certs=roots, digitised=task.digitised)
+    findings.extend(sig.all_findings)
+    return FileResult(task.path, identity, report, sig, tuple(_with_path(findings, task.path)))
+
+
+_POOL: ProcessPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ProcessPoolExecutor:
+    """One pool of worker processes per archive process, started on first use (forkserver: safe
+    to start from a threaded web server)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ProcessPoolExecutor(max_workers=os.cpu_count() or 2, mp_context=get_context("forkserver"))
+        return _POOL
+
+
+def check_files(ins: Inspection) -> dict[str, FileResult]:
+    by_file = {str(d.get("file")): d for d in ins.documents()}
+    pem = tuple(c.public_bytes(serialization.Encoding.PEM) for c in ins.policy.trust_roots)
+    tasks = [
+        FileTask(
+            f.path,
+            ins.path_of(f.path),
+            str(by_file.get(f.path, {}).get("confidenceLevel") or "") == DIGITISED,
+            ins.policy.formats,
+            pem,
+            ins.policy.verapdf,
+        )
+        for f in ins.staged.files
+    ]
+    if ins.policy.workers > 1 and len(tasks) > 1:
+        results = list(_pool().map(check_file, tasks, chunksize=1))
+    else:
+        results = [check_file(t) for t in tasks]
+    return {r.path: r for r in results}
 
 
 def check_text_encoding(ins: Inspection) -> list[Finding]:
@@ -117,31 +205,8 @@ def check_text_encoding(ins: Inspection) -> list[Finding]:
 
 
 def check_pdfs(ins: Inspection) -> list[Finding]:
-    """PDF structure, PDF/A, and every signature; digitised copies get the digitisation rules."""
-    findings: list[Finding] = []
-    roots = list(ins.policy.trust_roots)
-    by_file = {str(d.get("file")): d for d in ins.documents()}
-    for f in ins.staged.files:
-        identity = ins.identities.get(f.path)
-        is_pdf = (identity is not None and identity.mime == "application/pdf") or f.path.lower().endswith(
-            ".pdf"
-        )
-        if not is_pdf:
-            continue
-        ins.step(f.path)
-        path = ins.path_of(f.path)
-        report = check_pdf(path, verapdf=ins.policy.verapdf)
-        ins.pdf_reports[f.path] = report
-        findings.extend(_with_path(report.findings, f.path))
-        if any(x.code == "pdf.malformed" for x in report.findings):
-            continue
-        digitised = str(by_file.get(f.path, {}).get("confidenceLevel") or "") == DIGITISED
-        if digitised:
-            findings.extend(_with_path(check_digitised(path), f.path))
-        sig = check_signatures(path, roots, other_certs=roots, digitised=digitised)
-        ins.signature_reports[f.path] = sig
-        findings.extend(_with_path(sig.all_findings, f.path))
-    return findings
+    """PDF structure, PDF/A, every signature, and the digitisation rules (computed with the identities)."""
+    return [f for staged in ins.staged.files for f in ins.pdf_findings.get(staged.path, [])]
 
 
 def check_duplicates(ins: Inspection) -> list[Finding]:
