@@ -364,9 +364,9 @@ def hold_list() -> ResponseReturnValue:
     with web_services().session() as s:
         active = holds.active_holds(s)
         dossier_ids = [h.scope_id for h in active if h.scope is HoldScope.DOSSIER]
-        codes = dict(
-            s.execute(select(Dossier.id, Dossier.code).where(Dossier.id.in_(dossier_ids))).tuples().all()
-        )
+        codes = {
+            i: c for i, c in s.execute(select(Dossier.id, Dossier.code).where(Dossier.id.in_(dossier_ids)))
+        }
         return render_template("disposal/holds.html", holds=active, codes=codes, Scope=HoldScope)
 
 
