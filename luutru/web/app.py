@@ -13,6 +13,7 @@ from luutru.api import init_api
 from luutru.config import Settings
 from luutru.services import Services, secret_key
 from luutru.web import admin, admin_settings, console, disposal_views, portal, reading
+from luutru.web import ingest_views, records, registers
 from luutru.web.auth import TokenBucket, init_auth
 from luutru.web.errors import register_error_handlers
 from luutru.web.i18n import init_i18n
@@ -85,6 +86,9 @@ def create_app(
     app.register_blueprint(disposal_views.bp)
     app.register_blueprint(reading.bp)
     app.register_blueprint(admin_settings.bp)
+    app.register_blueprint(ingest_views.bp)
+    app.register_blueprint(records.bp)
+    app.register_blueprint(registers.bp)
     register_error_handlers(app)
     init_api(app)  # REST API at /api/v1: token auth, CSRF-exempt, problem+json errors
     app.after_request(_security_headers)
