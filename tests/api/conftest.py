@@ -117,7 +117,9 @@ def submit_folder(api: Api, folder: Path, who: str = "a", key: str | None = None
     assert r.status_code in (200, 201), r.get_json()
     plan = r.get_json()
     for f in plan["files"]:
-        up = api.call("PUT", f"/submissions/{plan['id']}/files/{f['path']}", who, data=(folder / f["path"]).read_bytes())
+        up = api.call(
+            "PUT", f"/submissions/{plan['id']}/files/{f['path']}", who, data=(folder / f["path"]).read_bytes()
+        )
         assert up.status_code == 200, up.get_json()
     r = api.call("POST", f"/submissions/{plan['id']}/finalise", who)
     assert r.status_code == 200, r.get_json()

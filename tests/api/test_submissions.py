@@ -46,7 +46,10 @@ def test_same_idempotency_key_gives_the_same_submission(api: Api) -> None:
     conflict = api.call("POST", "/submissions", json=other, headers={"Idempotency-Key": "k-1"})
     assert conflict.status_code == 409 and conflict.mimetype == "application/problem+json"
     # agency B may use the same key: keys are per agency
-    assert api.call("POST", "/submissions", "b", json=body, headers={"Idempotency-Key": "k-1"}).status_code == 201
+    assert (
+        api.call("POST", "/submissions", "b", json=body, headers={"Idempotency-Key": "k-1"}).status_code
+        == 201
+    )
     # without a key every POST opens a new session
     a = api.call("POST", "/submissions", json=body).get_json()["id"]
     assert a != first.get_json()["id"]
@@ -57,7 +60,10 @@ def test_retried_finalise_returns_the_same_submission(api: Api, dossier_src: Pat
     again = api.call("POST", f"/submissions/{out['id']}/finalise")
     assert again.status_code == 200 and again.get_json()["submission_id"] == out["submission_id"]
     retry = api.call(
-        "POST", "/submissions", json={"metadata": folder_metadata(dossier_src)}, headers={"Idempotency-Key": "ho-so-05"}
+        "POST",
+        "/submissions",
+        json={"metadata": folder_metadata(dossier_src)},
+        headers={"Idempotency-Key": "ho-so-05"},
     )
     assert retry.status_code == 200 and retry.get_json()["submission_id"] == out["submission_id"]
     with api.services.session() as s:
@@ -66,7 +72,9 @@ def test_retried_finalise_returns_the_same_submission(api: Api, dossier_src: Pat
 
 def test_wrong_checksum_is_refused_and_the_file_must_be_sent_again(api: Api) -> None:
     good = b"Noi dung dung\n"
-    plan = api.call("POST", "/submissions", json={"metadata": small_metadata({"van-ban.txt": good})}).get_json()
+    plan = api.call(
+        "POST", "/submissions", json={"metadata": small_metadata({"van-ban.txt": good})}
+    ).get_json()
     url = f"/submissions/{plan['id']}/files/van-ban.txt"
     bad = api.call("PUT", url, data=b"Noi dung sai!\n")
     problem = bad.get_json()
@@ -115,7 +123,9 @@ def _duplicate(src: Path, dest: Path) -> Path:
     return dest
 
 
-def test_duplicate_goes_to_review_then_accepted_by_the_archivist(api: Api, dossier_src: Path, tmp_path: Path) -> None:
+def test_duplicate_goes_to_review_then_accepted_by_the_archivist(
+    api: Api, dossier_src: Path, tmp_path: Path
+) -> None:
     submit_folder(api, dossier_src)
     out = submit_folder(api, _duplicate(dossier_src, tmp_path / "dup"))
     assert out["state"] == "in_review" and out["status"] == "review"
@@ -133,7 +143,9 @@ def test_listing_pages_and_filters(api: Api) -> None:
     ids = []
     for i in range(3):
         files = {f"f{i}.txt": f"van ban {i}".encode()}
-        plan = api.call("POST", "/submissions", json={"metadata": small_metadata(files, f"H54.2024.{i}.T")}).get_json()
+        plan = api.call(
+            "POST", "/submissions", json={"metadata": small_metadata(files, f"H54.2024.{i}.T")}
+        ).get_json()
         api.call("PUT", f"/submissions/{plan['id']}/files/f{i}.txt", data=files[f"f{i}.txt"])
         ids.append(api.call("POST", f"/submissions/{plan['id']}/finalise").get_json()["id"])
     page1 = api.call("GET", "/submissions?per_page=2&page=1", "a-read").get_json()
@@ -141,6 +153,8 @@ def test_listing_pages_and_filters(api: Api) -> None:
     assert page1["total"] == 3 and len(page1["items"]) == 2 and len(page2["items"]) == 1
     assert {i["id"] for i in page1["items"] + page2["items"]} == set(ids)
     assert page2["links"]["next"] is None and page2["links"]["prev"]
-    assert api.call("GET", "/submissions?since=2999-01-01T00:00:00%2B07:00", "a-read").get_json()["total"] == 0
+    assert (
+        api.call("GET", "/submissions?since=2999-01-01T00:00:00%2B07:00", "a-read").get_json()["total"] == 0
+    )
     assert api.call("GET", "/submissions?state=nonsense", "a-read").status_code == 400
     assert api.call("GET", "/submissions?page=0", "a-read").status_code == 400
