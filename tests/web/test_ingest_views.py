@@ -192,13 +192,22 @@ def test_correction_request_rejects_with_its_code_and_the_archivists_text(env: W
     sub = submission_of(env, "08.TCCB")
     page = f"/console/ingest/{sub.id}"
     auditor = env.signed_in("kiemtra")
-    assert auditor.post(f"{page}/decision", data={"action": "reject", "reason": "x", "csrf_token": token(auditor, page)}).status_code == 403
+    assert (
+        auditor.post(
+            f"{page}/decision", data={"action": "reject", "reason": "x", "csrf_token": token(auditor, page)}
+        ).status_code
+        == 403
+    )
     client = env.signed_in("luutru")
-    r = client.post(f"{page}/decision", data={"action": "correct", "reason": " ", "csrf_token": token(client, page)})
+    r = client.post(
+        f"{page}/decision", data={"action": "correct", "reason": " ", "csrf_token": token(client, page)}
+    )
     assert r.status_code == 302
     assert submission_of(env, "08.TCCB").state is SubmissionState.IN_REVIEW  # no reason, no decision
     text = "Văn bản số 1 trùng với hồ sơ 01.TCCB; đề nghị thay bằng bản đúng."
-    client.post(f"{page}/decision", data={"action": "correct", "reason": text, "csrf_token": token(client, page)})
+    client.post(
+        f"{page}/decision", data={"action": "correct", "reason": text, "csrf_token": token(client, page)}
+    )
     after = submission_of(env, "08.TCCB")
     assert after.state is SubmissionState.REJECTED
     assert after.decision_reason == f"review.correction_requested: {text}"
@@ -250,7 +259,12 @@ def test_upload_files_and_metadata_json(env: Web, tmp_path: Path) -> None:
         with (tmp_path / "metadata.json").open("rb") as m:
             r = client.post(
                 page,
-                data={"csrf_token": token(client, page), "agency": s.agency, "files": files, "metadata": (m, "metadata.json")},
+                data={
+                    "csrf_token": token(client, page),
+                    "agency": s.agency,
+                    "files": files,
+                    "metadata": (m, "metadata.json"),
+                },
                 content_type="multipart/form-data",
             )
     finally:
@@ -261,7 +275,7 @@ def test_upload_files_and_metadata_json(env: Web, tmp_path: Path) -> None:
     assert 'data-code="ingest.dossier_exists"' in html and 'data-state="rejected"' in html
     with env.services.session() as sess:
         web_subs = sess.scalars(select(Submission).where(Submission.source == "web")).all()
-    assert any(len(x.files) == len(meta["documents"]) + 1 for x in web_subs)
+        assert any(len(x.files) == len(meta["documents"]) + 1 for x in web_subs)
 
 
 def test_upload_needs_metadata_for_loose_files(env: Web) -> None:
@@ -269,7 +283,11 @@ def test_upload_needs_metadata_for_loose_files(env: Web) -> None:
     page = "/console/ingest/upload"
     r = client.post(
         page,
-        data={"csrf_token": token(client, page), "agency": "000.00.07.H54", "files": (io.BytesIO(b"%PDF-1.7"), "a.pdf")},
+        data={
+            "csrf_token": token(client, page),
+            "agency": "000.00.07.H54",
+            "files": (io.BytesIO(b"%PDF-1.7"), "a.pdf"),
+        },
         content_type="multipart/form-data",
     )
     assert r.status_code == 400 and "metadata.json" in r.get_data(as_text=True)
