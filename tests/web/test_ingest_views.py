@@ -115,7 +115,7 @@ def test_queue_lists_submissions_by_state_with_counts_and_filters(env: Web) -> N
     dup = submission_of(env, "08.TCCB")
     warnings = sum(1 for f in dup.findings if f["severity"] == "warning")
     assert warnings >= 2  # duplicate.number_notation, duplicate.content
-    row = re.search(r'data-submission="%s".*?</tr>' % dup.id, review, re.S)
+    row = re.search(rf'data-submission="{dup.id}".*?</tr>', review, re.S)
     assert row and re.findall(r'class="num">(\d+)<', row.group(0)) == ["0", str(warnings)]
 
 
