@@ -82,14 +82,21 @@ def index_purger(settings: Settings, docs_by_dossier: dict[int, list[int]]) -> P
     return purge
 
 
+def thumbnail_cache_root(settings: Settings) -> Path:
+    """The console's page thumbnails (``luutru.web.records``): ``<sha[:2]>/<sha>-p<n>-w<width>.png``."""
+    return settings.data_dir / "cache" / "thumbs"
+
+
 def cache_purger(settings: Settings, hashes: dict[int, set[str]]) -> Purge:
-    """Delete the cached page images of the dossiers' files (idempotent)."""
-    root = page_cache_root(settings)
+    """Delete the cached page images and thumbnails of the dossiers' files (idempotent)."""
+    pages, thumbs = page_cache_root(settings), thumbnail_cache_root(settings)
 
     def purge(dossier_ids: Sequence[int]) -> None:
         for dossier_id in dossier_ids:
             for sha in hashes.get(dossier_id, set()):
-                shutil.rmtree(root / sha, ignore_errors=True)
+                shutil.rmtree(pages / sha, ignore_errors=True)
+                for thumb in (thumbs / sha[:2]).glob(f"{sha}-*"):
+                    thumb.unlink(missing_ok=True)
 
     return purge
 
@@ -143,4 +150,5 @@ __all__ = [
     "index_purger",
     "page_cache_root",
     "papers_dir",
+    "thumbnail_cache_root",
 ]

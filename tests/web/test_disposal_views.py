@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from archive.catalog import (
     UserRole,
 )
 from archive.catalog import Event as EventRow
-from luutru.disposal_wiring import page_cache_root, papers_dir
+from luutru.disposal_wiring import page_cache_root, papers_dir, thumbnail_cache_root
 from tests.web.conftest import OWN_AGENCY, Web, csrf_token
 
 
@@ -103,7 +104,7 @@ def add_role(web: Web, username: str, role: Role) -> None:
         s.add(UserRole(user_id=user.id, role=role))
 
 
-def submit(client, path: str, data: dict[str, object] | None = None, page: str = "/disposal/"):  # type: ignore[no-untyped-def]
+def submit(client, path: str, data: Mapping[str, object] | None = None, page: str = "/disposal/"):  # type: ignore[no-untyped-def]
     return client.post(
         path, data={"csrf_token": csrf_token(client, page), **(data or {})}, follow_redirects=True
     )
@@ -136,6 +137,9 @@ def test_due_list_appraisal_case_council_review_decision_execution(web: Web) -> 
         file_id, sha = file.id, file.sha256
     assert archivist.get(f"/portal/records/{due_id}/files/{file_id}/pages/1.png").status_code == 200
     assert (page_cache_root(web.services.settings) / sha / "1.png").exists()
+    thumb = thumbnail_cache_root(web.services.settings) / sha[:2] / f"{sha}-p0-w240.png"
+    thumb.parent.mkdir(parents=True)
+    thumb.write_bytes(b"\x89PNG thumbnail of the console")
 
     r = submit(
         archivist, "/disposal/dossiers/HS-DUE-1/appraise", {"decision": "propose", "reason": "Hết hạn"}
@@ -190,7 +194,7 @@ def test_due_list_appraisal_case_council_review_decision_execution(web: Web) -> 
 
     for replica in web.services.replicas:
         assert list(replica.list("aip/HS-DUE-1/")) == []
-    assert not (page_cache_root(web.services.settings) / sha).exists()
+    assert not (page_cache_root(web.services.settings) / sha).exists() and not thumb.exists()
     with web.services.session() as s:
         assert s.scalar(select(Tombstone).where(Tombstone.dossier_id == due_id)) is not None
         copies = s.scalars(select(FileCopy.status).where(FileCopy.file_id == file_id)).all()
