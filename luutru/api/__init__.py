@@ -24,13 +24,13 @@ bp.after_request(log_call)
 
 
 @bp.get("/openapi.json")
-def openapi() -> Response:
+def openapi_json() -> Response:
     """The OpenAPI 3.1 document (public: it holds no data)."""
     return jsonify(openapi_document(request.script_root + bp.url_prefix if bp.url_prefix else "/api/v1"))
 
 
 @bp.get("/docs")
-def docs() -> Response:
+def docs_page() -> Response:
     """A browsable page of the API, rendered on the server from the document."""
     return Response(render_docs(openapi_document()), mimetype="text/html")
 

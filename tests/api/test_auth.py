@@ -11,7 +11,7 @@ from sqlalchemy import select
 from archive.catalog import AccessMode, Agency, Document, Dossier, RecordState
 from luutru.api import RateLimiter
 from luutru.samples.dossiers import AGENCY
-from tests.api.conftest import OTHER, Api, small_metadata
+from tests.api.harness import OTHER, Api, small_metadata
 
 
 def _dossier(api: Api, agency_code: str, code: str, mode: AccessMode = AccessMode.OPEN) -> None:

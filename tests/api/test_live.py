@@ -18,7 +18,7 @@ import pytest
 
 from luutru.config import Settings
 from luutru.samples.pki import TestPki
-from tests.api.conftest import Api, build_api
+from tests.api.harness import Api, build_api
 
 ROOT = Path(__file__).resolve().parents[2]
 MiB = 1 << 20

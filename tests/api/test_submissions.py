@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from archive import events
 from archive.catalog import Event, Submission, SubmissionState
-from tests.api.conftest import Api, folder_metadata, sha, small_metadata, submit_folder
+from tests.api.harness import Api, folder_metadata, sha, small_metadata, submit_folder
 
 
 def test_clean_dossier_is_received_validated_and_archived(api: Api, dossier_src: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from luutru.config import Settings
 from luutru.samples.pki import TestPki
-from tests.api.conftest import Api, build_api, sha, small_metadata
+from tests.api.harness import Api, build_api, sha, small_metadata
 
 
 def _open(api: Api, files: dict[str, bytes], **doc_extra: object) -> str:
