@@ -332,12 +332,9 @@ def execute(code: str) -> ResponseReturnValue:
 @bp.post("/cases/<code>/papers")
 @requires(Role.ARCHIVIST)
 def make_papers(code: str) -> ResponseReturnValue:
-    out_root = web_services().settings
-    return _case_step(
-        code,
-        _("The papers were generated."),
-        lambda s, c, me: disposal_file_bundle(s, c, papers_dir(out_root, c.code)),
-    )
+    settings = web_services().settings
+    step = lambda s, c, me: disposal_file_bundle(s, c, papers_dir(settings, c.code))  # noqa: E731
+    return _case_step(code, _("The papers were generated."), step)
 
 
 @bp.get("/cases/<code>/papers/<name>")
