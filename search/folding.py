@@ -22,15 +22,19 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 
 ANALYZER_VERSION = "vi-1"  # bump when tokens change: the index must then be rebuilt
 
 _TOKEN_RE = re.compile(r"[^\W_]+")
 _QUERY_RE = re.compile(r'"([^"]*)"|(\S+)')
-_SPECIAL = str.maketrans({"đ": "d", "Đ": "d", "ð": "d"})
 # How much of a text legacy detection looks at; mojibake shows in the first lines.
-_LEGACY_SAMPLE = 64 * 1024
+_LEGACY_SAMPLE = 8 * 1024
+# Latin-1 characters that are not Vietnamese letters; TCVN3 and VNI mojibake is full of them
+# (®, Þ, ©, ¬, ñ, Ë …), proper Unicode Vietnamese almost never holds them.
+_MOJIBAKE_HINT = re.compile(
+    "[\u00a0-\u00bf\u00c4-\u00c7\u00cb\u00ce-\u00d1\u00d6-\u00d8\u00db\u00dc\u00de-\u00df"
+    "\u00e4-\u00e7\u00eb\u00ee-\u00f1\u00f6-\u00f8\u00fb\u00fc\u00fe\u00ff]"
+)
 
 
 def normalize(text: str) -> str:
@@ -38,11 +42,33 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-@lru_cache(maxsize=65536)
+def _build_tables() -> tuple[dict[int, str | None], dict[int, str]]:
+    """Per-character folding tables for the Latin ranges Vietnamese uses (and their neighbours).
+
+    ``strip``: a lowercase letter with diacritics → its base letter, combining marks → removed.
+    ``chars``: any case → folded lowercase, always one character for one (offsets are kept).
+    """
+    strip: dict[int, str | None] = {cp: None for cp in range(0x300, 0x370)}
+    chars: dict[int, str] = {cp: chr(cp).lower() for cp in range(0x41, 0x5B)}
+    for cp in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00)):
+        ch = chr(cp)
+        lower = ch.lower()
+        base = "".join(c for c in unicodedata.normalize("NFD", lower) if unicodedata.category(c) != "Mn")
+        if ch in "đĐ":
+            base = "d"
+        if base != ch and len(base) == 1 and lower == ch:
+            strip[cp] = base
+        if len(lower) == 1 and len(base) == 1 and base != ch:
+            chars[cp] = base
+    return strip, chars
+
+
+_STRIP, _CHARS = _build_tables()
+
+
 def _fold_word(word: str) -> str:
-    decomposed = unicodedata.normalize("NFD", word.translate(_SPECIAL))
-    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return unicodedata.normalize("NFC", stripped)
+    """Fold an already case-folded NFC string (diacritics off, đ → d)."""
+    return word.translate(_STRIP)
 
 
 def fold(text: str) -> str:
@@ -50,8 +76,12 @@ def fold(text: str) -> str:
 
     Punctuation and spacing are kept; only letters change.
     """
-    lowered = normalize(text).casefold()
-    return "".join(_fold_word(part) if not part.isascii() else part for part in re.split(r"(\s+)", lowered))
+    return _fold_word(normalize(text).casefold())
+
+
+def fold_chars(text: str) -> str:
+    """Fold character by character, keeping the length, so offsets match ``text`` (highlighting)."""
+    return text.translate(_CHARS)
 
 
 def lower_exact(text: str) -> str:
@@ -77,7 +107,7 @@ def iter_tokens(text: str) -> Iterator[Token]:
     """Yield the tokens of ``text`` (which must already be NFC; offsets refer to it)."""
     for match in _TOKEN_RE.finditer(text):
         exact = match.group(0).casefold()
-        folded = exact if exact.isascii() else _fold_word(exact)
+        folded = _fold_word(exact)
         yield Token(exact, folded, match.start(), match.end())
 
 
@@ -88,12 +118,8 @@ def tokenize(text: str) -> list[Token]:
 
 def token_streams(text: str) -> tuple[str, str]:
     """Return ``(exact, folded)`` space-joined token streams for indexing ``text``."""
-    exact: list[str] = []
-    folded: list[str] = []
-    for token in iter_tokens(normalize(text)):
-        exact.append(token.exact)
-        folded.append(token.folded)
-    return " ".join(exact), " ".join(folded)
+    exact = " ".join(_TOKEN_RE.findall(normalize(text).casefold()))
+    return exact, _fold_word(exact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,11 +199,14 @@ def legacy_encoding(text: str) -> str | None:
     """Return ``"tcvn3"`` or ``"vni"`` when ``text`` is legacy-encoded mojibake, else None.
 
     Delegates to ``archive.textenc.detect_legacy_vietnamese`` (imported lazily); looks at the
-    first 64 KiB only.
+    first 8 KiB only.
     """
+    sample = text[:_LEGACY_SAMPLE]
+    if not _MOJIBAKE_HINT.search(sample):
+        return None  # no Latin-1 symbol a Vietnamese text never holds: cannot be TCVN3/VNI mojibake
     try:
         from archive.textenc import detect_legacy_vietnamese
     except ImportError:  # archive.textenc not installed in this checkout
         return None
-    result = detect_legacy_vietnamese(text[:_LEGACY_SAMPLE])
+    result = detect_legacy_vietnamese(sample)
     return str(result) if result else None

@@ -7,32 +7,46 @@ original. Everything outside ``<mark>`` is HTML-escaped.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from search.folding import ParsedQuery, Token, iter_tokens, normalize
+from search.folding import ParsedQuery, fold_chars, normalize
 
 SNIPPET_CHARS = 240
-_SCAN_CHARS = 1_000_000  # a snippet comes from the first million characters of a text
+_SCAN_CHARS = 200_000  # a snippet comes from the first 200,000 characters of a text
 
 
-class _Matcher:
-    def __init__(self, query: ParsedQuery) -> None:
-        self.whole = {t.folded for t in query.terms if not t.prefix}
-        self.prefixes = tuple(t.folded for t in query.terms if t.prefix)
-
-    def __call__(self, token: Token) -> bool:
-        return token.folded in self.whole or (bool(self.prefixes) and token.folded.startswith(self.prefixes))
+_WORD = r"[^\W_]"
 
 
-def _render(text: str, start: int, end: int, marks: Iterable[Token]) -> str:
+@dataclass(frozen=True, slots=True)
+class _Span:
+    start: int
+    end: int
+    key: str
+
+
+def _matches(text: str, query: ParsedQuery) -> list[_Span]:
+    """Spans of tokens in ``text`` whose folded form is a query term (or starts with a prefix)."""
+    whole = sorted({t.folded for t in query.terms if not t.prefix}, key=len, reverse=True)
+    prefixes = sorted({t.folded for t in query.terms if t.prefix}, key=len, reverse=True)
+    alternatives = [re.escape(w) for w in whole] + [re.escape(p) + _WORD + "*" for p in prefixes]
+    if not alternatives:
+        return []
+    pattern = re.compile(f"(?<!{_WORD})(?:{'|'.join(alternatives)})(?!{_WORD})")
+    return [_Span(m.start(), m.end(), m.group(0)) for m in pattern.finditer(fold_chars(text))]
+
+
+def _render(text: str, start: int, end: int, marks: Iterable[_Span]) -> str:
     out: list[str] = []
     pos = start
-    for token in marks:
-        if token.start < start or token.end > end:
+    for span in marks:
+        if span.start < start or span.end > end:
             continue
-        out.append(html.escape(text[pos : token.start]))
-        out.append(f"<mark>{html.escape(text[token.start : token.end])}</mark>")
-        pos = token.end
+        out.append(html.escape(text[pos : span.start]))
+        out.append(f"<mark>{html.escape(text[span.start : span.end])}</mark>")
+        pos = span.end
     out.append(html.escape(text[pos:end]))
     return "".join(out)
 
@@ -40,8 +54,7 @@ def _render(text: str, start: int, end: int, marks: Iterable[Token]) -> str:
 def highlight(text: str, query: ParsedQuery) -> str:
     """Return all of ``text`` HTML-escaped with every matching token marked (for titles)."""
     text = normalize(text)
-    match = _Matcher(query)
-    return _render(text, 0, len(text), (t for t in iter_tokens(text) if match(t)))
+    return _render(text, 0, len(text), _matches(text, query))
 
 
 def snippet(text: str, query: ParsedQuery, max_chars: int = SNIPPET_CHARS) -> str:
@@ -52,8 +65,7 @@ def snippet(text: str, query: ParsedQuery, max_chars: int = SNIPPET_CHARS) -> st
     text = normalize(text[:_SCAN_CHARS])
     if not text.strip():
         return ""
-    match = _Matcher(query)
-    hits = [t for t in iter_tokens(text) if match(t)]
+    hits = _matches(text, query)
     if not hits:
         end = _cut_end(text, min(len(text), max_chars))
         return html.escape(text[:end].strip()) + ("…" if end < len(text) else "")
@@ -64,7 +76,7 @@ def snippet(text: str, query: ParsedQuery, max_chars: int = SNIPPET_CHARS) -> st
         while right + 1 < len(hits) and hits[right + 1].end - first.start <= max_chars:
             right += 1
         window = hits[left : right + 1]
-        score = len({t.folded for t in window}) * 1000 + len(window)
+        score = len({t.key for t in window}) * 1000 + len(window)
         if score > best_score:
             best_start, best_score = first.start, score
     start = _cut_start(text, max(0, best_start - max_chars // 4))

@@ -47,10 +47,12 @@ _FACET_COLUMNS = {
     "access_mode": "access_mode",
 }
 _ORDER = {
-    "relevance": "h.score, d.issued_date DESC, d.rowid",
-    "date_desc": "d.issued_date IS NULL, d.issued_date DESC, d.rowid",
-    "date_asc": "d.issued_date IS NULL, d.issued_date ASC, d.rowid",
+    "relevance": "h.score, h.issued_date DESC, h.rowid",
+    "date_desc": "h.issued_date IS NULL, h.issued_date DESC, h.rowid",
+    "date_asc": "h.issued_date IS NULL, h.issued_date ASC, h.rowid",
 }
+# Columns copied into the temporary hit set, so facets and sorting never go back to docs.
+_CARRY = "d.agency_code, d.year, d.doc_type, d.access_mode, d.issued_date"
 
 
 def _other_text(doc: IndexDoc) -> str:
@@ -266,6 +268,11 @@ class Fts5Index:
             g = self.generation
             self._db.execute(f"INSERT INTO fts_{g}(fts_{g}) VALUES ('optimize')")
 
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file and truncate it."""
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -278,17 +285,18 @@ class Fts5Index:
         with self._lock:
             g = self.generation
             self._db.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS hits (rowid INTEGER PRIMARY KEY, score REAL, content INT)"
+                "CREATE TEMP TABLE IF NOT EXISTS hits (rowid INTEGER PRIMARY KEY, score REAL, content INT,"
+                " agency_code TEXT, year INT, doc_type TEXT, access_mode TEXT, issued_date TEXT)"
             )
             self._db.execute("DELETE FROM temp.hits")
             self._collect(g, parsed, query, visibility)
             total = int(self._db.execute("SELECT count(*) FROM temp.hits").fetchone()[0])
-            facets = {name: self._facet(g, _FACET_COLUMNS[name]) for name in query.facets}
+            facets = {name: self._facet(_FACET_COLUMNS[name]) for name in query.facets}
             rows = self._db.execute(
-                f"SELECT h.score, h.content, d.id, d.dossier_id, d.dossier_code, d.title, d.subject, d.body,"
+                f"WITH page AS (SELECT * FROM temp.hits h ORDER BY {_ORDER[query.sort]} LIMIT ? OFFSET ?)"
+                f" SELECT h.score, h.content, d.id, d.dossier_id, d.dossier_code, d.title, d.subject, d.body,"
                 f" d.issued_date, d.agency_code, d.doc_type, d.access_mode"
-                f" FROM temp.hits h JOIN docs_{g} d ON d.rowid = h.rowid"
-                f" ORDER BY {_ORDER[query.sort]} LIMIT ? OFFSET ?",
+                f" FROM page h JOIN docs_{g} d ON d.rowid = h.rowid ORDER BY {_ORDER[query.sort]}",
                 (query.per_page, query.offset),
             ).fetchall()
             self._db.execute("DELETE FROM temp.hits")
@@ -304,7 +312,7 @@ class Fts5Index:
             cparams: list[Any] = []
             content_cond = q.content_condition(vis, cparams)
             self._db.execute(
-                f"INSERT INTO temp.hits(rowid, score, content) SELECT d.rowid, 0, ({content_cond})"
+                f"INSERT INTO temp.hits SELECT d.rowid, 0, ({content_cond}), {_CARRY}"
                 f" FROM docs_{g} d WHERE {meta_cond} AND {filters}",
                 [*cparams, *params, *fparams],
             )
@@ -324,17 +332,17 @@ class Fts5Index:
                 continue
             expr = q.match_expression(parsed, cols)
             self._db.execute(
-                f"INSERT INTO temp.hits(rowid, score, content)"
-                f" SELECT m.rowid, m.score, {content} FROM"
-                f" (SELECT rowid, bm25(fts_{g}, {weights}) AS score FROM fts_{g} WHERE fts_{g} MATCH ?) m"
-                f" JOIN docs_{g} d ON d.rowid = m.rowid WHERE {cond} AND {filters}",
+                f"WITH m AS MATERIALIZED"
+                f" (SELECT rowid, bm25(fts_{g}, {weights}) AS score FROM fts_{g} WHERE fts_{g} MATCH ?)"
+                f" INSERT INTO temp.hits SELECT m.rowid, m.score, {content}, {_CARRY}"
+                f" FROM m CROSS JOIN docs_{g} d ON d.rowid = m.rowid WHERE {cond} AND {filters}",
                 [expr, *cond_params, *fparams],
             )
 
-    def _facet(self, g: int, column: str) -> dict[str, int]:
+    def _facet(self, column: str) -> dict[str, int]:
         rows = self._db.execute(
-            f"SELECT d.{column}, count(*) FROM temp.hits h JOIN docs_{g} d ON d.rowid = h.rowid"
-            f" WHERE d.{column} IS NOT NULL AND d.{column} != '' GROUP BY 1 ORDER BY 2 DESC, 1"
+            f"SELECT {column}, count(*) FROM temp.hits"
+            f" WHERE {column} IS NOT NULL AND {column} != '' GROUP BY 1 ORDER BY 2 DESC, 1"
         ).fetchall()
         return {str(value): int(n) for value, n in rows}
 

@@ -1,0 +1,221 @@
+"""Search benchmarks, run by hand (never by the test suite).
+
+(a) relevance: the five seed texts split into articles (Điều …), the graded queries in
+    ``bench/data/search_queries.json`` typed with and without diacritics; nDCG@10 and
+    Recall@10 of the FTS5 backend versus plain BM25 (rank_bm25 over lowercased whitespace
+    tokens, no folding).
+(b) speed: N synthetic administrative documents; indexing docs/s, index size, query
+    p50/p95 over a fixed set of 200 queries.
+
+    .venv/bin/python bench/search.py relevance
+    .venv/bin/python bench/search.py speed --docs 100000 [--db /tmp/bench.db]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+import unicodedata
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from archive.visibility import Visibility
+from search.folding import fold
+from search.index.base import IndexDoc, SearchQuery
+from search.index.fts5 import Fts5Index
+
+SEEDS = Path("/work/shared/seeds")
+QUERIES = Path(__file__).resolve().parent / "data" / "search_queries.json"
+K = 10
+
+
+# -- (a) relevance -----------------------------------------------------------------------------
+
+
+def seed_articles(seeds: Path = SEEDS) -> dict[str, str]:
+    """Split each seed file at "Điều N" (or numbered items "1. ") into ``<file>-<nn>`` chunks."""
+    docs: dict[str, str] = {}
+    for path in sorted(seeds.glob("0*.txt")):
+        text = unicodedata.normalize("NFC", path.read_text(encoding="utf-8", errors="replace"))
+        starts = [m.start() for m in re.finditer(r"^\W*Điều\s+\d+", text, re.M)]
+        if not starts:
+            starts = [m.start() for m in re.finditer(r"^\d+\.\s", text, re.M)] or [0]
+        if starts[0] > 0:
+            starts.insert(0, 0)
+        for i, start in enumerate(starts):
+            end = starts[i + 1] if i + 1 < len(starts) else len(text)
+            docs[f"{path.name[:3]}-{i:02d}"] = text[start:end].strip()
+    return docs
+
+
+def ndcg(ranked: list[str], relevant: dict[str, int], k: int = K) -> float:
+    dcg = sum((2 ** relevant.get(d, 0) - 1) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
+    ideal = sorted(relevant.values(), reverse=True)[:k]
+    idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0
+
+
+def recall(ranked: list[str], relevant: dict[str, int], k: int = K) -> float:
+    return len(set(ranked[:k]) & set(relevant)) / len(relevant)
+
+
+def relevance() -> None:
+    from rank_bm25 import BM25Okapi
+
+    articles = seed_articles()
+    queries = json.loads(QUERIES.read_text(encoding="utf-8"))["queries"]
+    with tempfile.TemporaryDirectory() as tmp:
+        index = Fts5Index(Path(tmp) / "rel.db")
+        index.upsert(
+            IndexDoc(id=key, title=text.splitlines()[0][:200], body=text) for key, text in articles.items()
+        )
+        keys = list(articles)
+        bm25 = BM25Okapi([articles[k].lower().split() for k in keys])
+        rows: dict[str, list[tuple[float, float]]] = {}
+        for q in queries:
+            for variant, text in (("accented", q["text"]), ("plain", fold(q["text"]))):
+                found = index.search(SearchQuery(text=text, per_page=K, facets=()), Visibility.everything())
+                ours = [h.id for h in found.hits]
+                scores = bm25.get_scores(text.lower().split())
+                base = [
+                    keys[i] for i in sorted(range(len(keys)), key=lambda i: -scores[i])[:K] if scores[i] > 0
+                ]
+                for name, ranked in ((f"fts5/{variant}", ours), (f"bm25/{variant}", base)):
+                    rows.setdefault(name, []).append(
+                        (ndcg(ranked, q["relevant"]), recall(ranked, q["relevant"]))
+                    )
+        index.close()
+    print(f"corpus: {len(articles)} articles; {len(queries)} queries x 2 spellings")
+    print(f"{'system':<16} {'nDCG@10':>8} {'Recall@10':>10}")
+    for name, values in sorted(rows.items()):
+        print(
+            f"{name:<16} {statistics.mean(v[0] for v in values):8.3f} {statistics.mean(v[1] for v in values):10.3f}"
+        )
+
+
+# -- (b) speed ---------------------------------------------------------------------------------
+
+TYPES = [("01", "Quyết định", "QĐ"), ("02", "Công văn", ""), ("03", "Báo cáo", "BC"), ("04", "Tờ trình", "TTr"),
+         ("05", "Kế hoạch", "KH"), ("06", "Thông báo", "TB"), ("07", "Biên bản", "BB")]  # fmt: skip
+AGENCIES = [("UBND-DL", "Ủy ban nhân dân tỉnh Đắk Lắk", "UBND"), ("SNV-PT", "Sở Nội vụ tỉnh Phú Thọ", "SNV"),
+            ("STTTT-LS", "Sở Thông tin và Truyền thông tỉnh Lạng Sơn", "STTTT"),
+            ("STC-QN", "Sở Tài chính tỉnh Quảng Ngãi", "STC"), ("UBND-TQ", "Ủy ban nhân dân tỉnh Tuyên Quang", "UBND"),
+            ("STNMT-DL", "Sở Tài nguyên và Môi trường tỉnh Đắk Lắk", "STNMT")]  # fmt: skip
+TOPICS = ["giao đất đai cho hộ gia đình", "phê duyệt kinh phí sự nghiệp", "tuyển dụng viên chức giáo dục",
+          "cải cách hành chính năm", "phòng chống thiên tai và tìm kiếm cứu nạn", "xây dựng nông thôn mới",
+          "quản lý văn bản điện tử", "ứng dụng chữ ký số", "chuyển đổi số trong cơ quan nhà nước",
+          "bảo vệ môi trường khu công nghiệp", "thi đua khen thưởng", "kiện toàn tổ chức bộ máy",
+          "lưu trữ hồ sơ tài liệu", "an toàn thông tin mạng", "quy hoạch sử dụng đất", "đầu tư công trung hạn",
+          "giải quyết khiếu nại tố cáo", "tiếp công dân định kỳ", "phòng chống dịch bệnh", "bồi thường giải phóng mặt bằng"]  # fmt: skip
+
+
+def _sentences(rng: random.Random) -> Iterator[str]:
+    articles = list(seed_articles().values())
+    lines = [ln.strip("*# ") for text in articles for ln in text.splitlines() if len(ln) > 40]
+    while True:
+        yield rng.choice(lines)
+
+
+def synthetic_docs(n: int, seed: int = 42) -> Iterator[IndexDoc]:
+    """Yield ``n`` administrative documents built from real seed sentences and vocabulary."""
+    rng = random.Random(seed)
+    sentences = _sentences(rng)
+    start = date(2005, 1, 1)
+    for i in range(n):
+        code, type_name, short = rng.choice(TYPES)
+        agency, agency_name, agency_short = rng.choice(AGENCIES)
+        topic = rng.choice(TOPICS)
+        issued = start + timedelta(days=rng.randrange(7300))
+        notation = f"{short}-{agency_short}" if short else agency_short
+        body = " ".join(next(sentences) for _ in range(rng.randint(3, 12)))
+        yield IndexDoc(
+            id=f"doc:{i}",
+            dossier_id=i // 20,
+            dossier_code=f"H{i // 20:06d}",
+            title=f"{type_name} về việc {topic}",
+            subject=f"V/v {topic} của {agency_name}",
+            body=body,
+            agency_code=agency,
+            agency_name=agency_name,
+            doc_type=code,
+            code_number=str(rng.randint(1, 5000)),
+            notation=notation,
+            issued_date=issued,
+            retention=rng.choice(["01", "02", "04", "06"]),
+            access_mode=rng.choices(["01", "02", "03"], weights=[80, 15, 5])[0],
+            file_format="pdf",
+        )
+
+
+def fixed_queries(n: int = 200, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    base = [t for t in TOPICS] + [
+        q["text"] for q in json.loads(QUERIES.read_text(encoding="utf-8"))["queries"]
+    ]
+    out = []
+    for i in range(n):
+        text = rng.choice(base)
+        words = text.split()
+        if i % 4 == 1:
+            text = fold(text)
+        elif i % 4 == 2:
+            text = " ".join(words[: max(1, len(words) // 2)])
+        elif i % 4 == 3:
+            text = fold(words[0])[:4] + "*" if len(fold(words[0])) >= 4 else words[0]
+        out.append(text)
+    return out
+
+
+def speed(n: int, db: Path | None) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = db or Path(tmp) / "speed.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        index = Fts5Index(path, batch_size=2000)
+        t0 = time.perf_counter()
+        index.rebuild(synthetic_docs(n))
+        index.optimize()
+        index.checkpoint()
+        took = time.perf_counter() - t0
+        size = sum(Path(f"{path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{path}{s}").exists())
+        print(f"indexed {n} docs in {took:.1f} s: {n / took:,.0f} docs/s; index {size / 2**20:,.1f} MiB")
+        for label, vis in (("archivist", Visibility.everything()), ("public", Visibility.public())):
+            times = []
+            for text in fixed_queries():
+                t = time.perf_counter()
+                index.search(SearchQuery(text=text), vis)
+                times.append((time.perf_counter() - t) * 1000)
+            times.sort()
+            p50, p95 = times[len(times) // 2], times[int(len(times) * 0.95)]
+            print(f"queries ({label}, 200, with 4 facets + snippets): p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+        index.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("relevance")
+    sp = sub.add_parser("speed")
+    sp.add_argument("--docs", type=int, default=100_000)
+    sp.add_argument("--db", type=Path, default=None)
+    args = parser.parse_args()
+    if args.cmd == "relevance":
+        relevance()
+    else:
+        speed(args.docs, args.db)
+
+
+if __name__ == "__main__":
+    main()
