@@ -419,7 +419,7 @@ PATHS: dict[str, Any] = {
             {
                 "200": {"description": "results", "content": _json(_ref("SearchResult"))},
                 "400": _problem("bad parameter"),
-                "501": _problem("search.not_built: no search backend wired for the API"),
+                "503": _problem("search.unavailable: the index is not reachable (Retry-After)"),
             },
             operationId="search",
             parameters=[

@@ -49,6 +49,7 @@ TITLES: dict[int, tuple[str, str]] = {
     429: ("Too many requests", "Quá nhiều yêu cầu"),
     500: ("Internal server error", "Lỗi máy chủ"),
     501: ("Not implemented", "Chưa hỗ trợ"),
+    503: ("Service unavailable", "Dịch vụ tạm thời không sẵn sàng"),
 }
 
 # Most specific first: the first class the error is an instance of wins.

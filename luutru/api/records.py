@@ -14,9 +14,11 @@ from sqlalchemy import select
 
 from archive.catalog import Agency, Document, Dossier, RecordState, TokenScope
 from archive.errors import NotFound
-from luutru.api.auth import ApiCaller, authenticate, require, services
+from luutru.api.auth import ApiCaller, api_state, authenticate, require, services
 from luutru.api.problems import Problem
 from policies.access import RecordFacts, can_read_content, can_see_metadata, visibility_for
+from search.errors import IndexUnavailable
+from search.index.base import SearchQuery
 
 
 def register(bp: Blueprint) -> None:
@@ -98,20 +100,10 @@ def documents(code: str) -> Response:
     return jsonify(dossier=row.code, total=len(items), items=items)
 
 
-def _not_built(detail_en: str, detail_vi: str) -> Problem:
-    return Problem(501, "search.not_built", detail_en, detail_vi)
-
-
 @require(TokenScope.SEARCH)
 def search() -> Response:
     """Full-text search over what the agency may see (its own records), filtered inside the query."""
     caller = authenticate()
-    settings = services().settings
-    if settings.search_backend != "fts5":
-        raise _not_built(
-            "Search through the API is wired to the embedded FTS5 index only.",
-            "Tìm kiếm qua API hiện chỉ dùng chỉ mục FTS5 nhúng.",
-        )
     text = request.args.get("q", "")
     raw_page = request.args.get("page", "1")
     if (
@@ -124,18 +116,14 @@ def search() -> Response:
             400, "request.invalid_parameter", "'q' is at most 500 characters; 'page' is 1–10000.",
             "'q' tối đa 500 ký tự; 'page' từ 1 đến 10000.",
         )  # fmt: skip
-    from search.index.base import SearchQuery
-    from search.index.fts5 import Fts5Index
-
-    if not settings.search_db_path.exists():
-        return jsonify(total=0, page=int(raw_page), per_page=20, items=[])
-    index = Fts5Index(settings.search_db_path)
+    query = SearchQuery(text=text, page=int(raw_page), facets=())
     try:
-        result = index.search(
-            SearchQuery(text=text, page=int(raw_page), facets=()), visibility_for(caller.actor)
-        )
-    finally:
-        index.close()
+        result = api_state().search(services()).search(query, visibility_for(caller.actor))
+    except IndexUnavailable:
+        raise Problem(
+            503, "search.unavailable", "The search index is not reachable; try again later.",
+            "Chỉ mục tìm kiếm tạm thời không truy cập được; hãy thử lại sau.", headers={"Retry-After": "30"},
+        ) from None  # fmt: skip
     items = [
         {
             "id": h.id,
