@@ -139,3 +139,32 @@ def test_bad_content_range_is_400(api: Api) -> None:
         assert r.status_code == 400, header
     assert api.call("PUT", url, data=b"abc", headers={"Content-Range": "bytes 0-2/3"}).status_code == 200
     assert sha(b"abc") == api.call("GET", f"/submissions/{uid}").get_json()["files"][0]["sha256"]
+
+
+def test_a_file_being_written_is_busy_for_a_second_writer(api: Api) -> None:
+    import fcntl
+
+    uid = _open(api, {"a.txt": b"abc"})
+    part = api.settings.data_dir / "uploads" / uid / "parts" / "a.txt.part"
+    part.parent.mkdir(parents=True)
+    with part.open("a+b") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # another request (or process) is writing
+        r = api.call("PUT", f"/submissions/{uid}/files/a.txt", data=b"abc")
+        assert r.status_code == 409 and r.get_json()["code"] == "upload.busy"
+    assert api.call("PUT", f"/submissions/{uid}/files/a.txt", data=b"abc").get_json()["complete"] is True
+
+
+def test_migration_0002_adds_and_removes_the_upload_tables(tmp_path: Path) -> None:
+    from alembic import command
+
+    from archive import db
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    assert {"api_upload", "api_upload_file"} <= set(db.table_names(engine))
+    command.downgrade(db.alembic_config(url), "0001")
+    assert not {"api_upload", "api_upload_file"} & set(db.table_names(engine))
+    db.upgrade(url)
+    assert {"api_upload", "api_upload_file"} <= set(db.table_names(engine))
+    engine.dispose()
