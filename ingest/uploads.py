@@ -297,13 +297,13 @@ class UploadService:
                 f"The format of {path} is not accepted.",
                 path=path,
             )
+        if complete:  # a whole, verified file takes no more bytes
+            raise UploadOffsetMismatch(expected if expected is not None else 0)
         size = self._check_sizes(path, declared, expected, start, length, total)
         part = self._part(upload_id, path)
         part.parent.mkdir(parents=True, exist_ok=True)
         with _locked(part) as fh:
             current = fh.seek(0, 2)
-            if complete:
-                raise UploadOffsetMismatch(declared if declared is not None else current)
             if start is None:
                 fh.truncate(0)
                 fh.seek(0)

@@ -41,7 +41,7 @@ def test_chunks_append_at_the_offset_only(api: Api) -> None:
     last = api.call("PUT", url, data=data[4000:], headers={"Content-Range": "bytes 4000-10239/10240"})
     assert last.status_code == 200 and last.get_json()["complete"] is True
     done = api.call("PUT", url, data=b"x", headers={"Content-Range": "bytes 10240-10240/10241"})
-    assert done.status_code in (409, 413)  # complete files take no more bytes
+    assert done.status_code == 409 and done.get_json()["offset"] == 10240  # complete files take no more bytes
 
 
 def test_unknown_total_completes_once_the_total_is_sent(api: Api) -> None:
