@@ -101,6 +101,9 @@ def ingest_corpus(
             progress(f"ingest {folder.name}")
         result = services.ingest.ingest(folder, code, actor=Agent.person("vanthu"), source_kind="demo")
         outcomes[result.status] += 1
+    if progress:
+        progress("chỉ mục tìm kiếm / search index (OCR)")
+    services.search.drain_all()
     return outcomes
 
 

@@ -149,3 +149,19 @@ def register_tasks(huey: Huey, settings: Settings) -> None:
     @huey.periodic_task(crontab(minute="30", hour="19"), name="backup.nightly")  # type: ignore[untyped-decorator]
     def nightly_backup_task() -> dict[str, Any]:
         return nightly_backup(svc())
+
+    @huey.periodic_task(crontab(), name="search.drain")  # type: ignore[untyped-decorator]
+    @huey.lock_task("search-drain")  # type: ignore[untyped-decorator]
+    def index_drain() -> int:
+        """Every minute: apply queued index updates (text extraction and OCR happen here)."""
+        return svc().search.drain(limit=200)
+
+    @huey.periodic_task(crontab(minute="5", hour="18"), name="retention.mark_due")  # type: ignore[untyped-decorator]
+    def daily_retention() -> dict[str, Any]:
+        """01:05 Vietnam time: mark dossiers whose retention ended "Xem xét hủy" (TT 05/2025 Điều 48)."""
+        from archive.vntime import vn_today
+        from policies.retention import mark_due
+
+        with svc().session() as s, s.begin():
+            report = mark_due(s, vn_today())
+            return report.to_json()

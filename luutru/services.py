@@ -18,6 +18,7 @@ from luutru.config import Settings
 if TYPE_CHECKING:
     from archive.storage import Replica
     from ingest.service import IngestService
+    from search.service import SearchService
 
 
 @dataclass
@@ -93,6 +94,16 @@ class Services:
             holidays=frozenset(date.fromisoformat(h) for h in s.holidays),
         )
         return IngestService(self.sessions, config, self.replicas)
+
+    @cached_property
+    def search(self) -> SearchService:
+        from search.service import SearchService, open_index
+
+        s = self.settings
+        index = open_index(s.search_backend, fts5_path=s.search_db_path, es_url=s.es_url, es_index=s.es_index)
+        return SearchService(
+            self.sessions, index, self.replicas, ocr_languages=s.ocr_languages, work_dir=s.staging_path
+        )
 
 
 def prepare_data_dir(settings: Settings) -> None:

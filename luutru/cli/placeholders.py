@@ -7,7 +7,7 @@ import click
 from luutru.cli.context import not_built
 
 # (group or None, name, capability, issue)
-PLANNED: tuple[tuple[str | None, str, str, int], ...] = ((None, "search", "full-text search", 5),)
+PLANNED: tuple[tuple[str | None, str, str, int], ...] = ()
 
 
 def _placeholder(name: str, capability: str, issue: int) -> click.Command:

@@ -49,6 +49,7 @@ def make_dossier(
     ),
     extra_files: bool = True,
     mode: str = "01",
+    body: str = "",
 ) -> Path:
     """Write a submission folder with signed PDFs (and an XLSX and a PNG) and its metadata.json."""
     docs_dir = root / "tai-lieu"
@@ -59,7 +60,7 @@ def make_dossier(
         pdf = signed_letter(
             docs_dir / f"{i:04d}.pdf",
             pki,
-            f"Số: {i}/KH-UBND\n{subject}\nThái Bình, ngày 05 tháng 01 năm {year}",
+            f"Số: {i}/KH-UBND — {subject} — {body} — Thái Bình, ngày 05 tháng 01 năm {year}",
         )
         documents.append(
             {
