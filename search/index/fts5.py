@@ -115,14 +115,16 @@ class Fts5Index:
             self._db.execute("COMMIT")
 
     def _create_generation(self, g: int) -> None:
+        # body comes last: reading the columns before it never touches its overflow pages.
         cols = ", ".join(q.COLUMNS)
         script = f"""
             CREATE TABLE docs_{g} (
-              rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, dossier_id INTEGER,
-              dossier_code TEXT, title TEXT, subject TEXT, body BLOB, agency_code TEXT,
-              agency_name TEXT, doc_type TEXT, code_number TEXT, notation TEXT, notation_key TEXT,
-              notation_only_key TEXT, issued_date TEXT, year INTEGER, retention TEXT,
-              access_mode TEXT, file_format TEXT, language TEXT, legacy_encoding TEXT);
+              rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, access_mode TEXT,
+              agency_code TEXT, year INTEGER, doc_type TEXT, issued_date TEXT, retention TEXT,
+              file_format TEXT, language TEXT, legacy_encoding TEXT, notation_key TEXT,
+              notation_only_key TEXT, dossier_id INTEGER, dossier_code TEXT, code_number TEXT,
+              notation TEXT, agency_name TEXT, title TEXT, subject TEXT,
+              body BLOB);
             CREATE INDEX docs_{g}_mode ON docs_{g}(access_mode, agency_code);
             CREATE INDEX docs_{g}_date ON docs_{g}(issued_date);
             CREATE INDEX docs_{g}_notation ON docs_{g}(notation_key);
