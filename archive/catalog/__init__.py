@@ -29,6 +29,7 @@ from archive.catalog.package import (
 )
 from archive.catalog.retention import RetentionRule, RetentionSchedule
 from archive.catalog.submission import SUBMISSION_TRANSITIONS, Submission, SubmissionFile, SubmissionState
+from archive.catalog.upload import ApiUpload, ApiUploadFile, UploadState
 from archive.catalog.user import ApiToken, Role, TokenScope, User, UserRole
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "AccessRequestState",
     "Agency",
     "ApiToken",
+    "ApiUpload",
+    "ApiUploadFile",
     "Appraisal",
     "AppraisalDecision",
     "Base",
@@ -70,6 +73,7 @@ __all__ = [
     "SubmissionState",
     "TokenScope",
     "Tombstone",
+    "UploadState",
     "User",
     "UserRole",
     "Vote",

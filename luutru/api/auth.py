@@ -31,7 +31,7 @@ from luutru.accounts import authenticate_token
 from luutru.api.problems import Problem
 from luutru.services import Services
 from policies.access import Actor
-from search.service import SearchService, open_index
+from search.service import SearchService
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -94,17 +94,10 @@ class ApiState:
 
     limiter: RateLimiter = field(default_factory=RateLimiter)
     _uploads: UploadService | None = None
-    _search: SearchService | None = None
 
     def search(self, svc: Services) -> SearchService:
-        """The search service over the configured index (FTS5 file or Elasticsearch), built once."""
-        if self._search is None:
-            s = svc.settings
-            index = open_index(
-                s.search_backend, fts5_path=s.search_db_path, es_url=s.es_url, es_index=s.es_index
-            )
-            self._search = SearchService(svc.sessions, index, svc.replicas, ocr_languages=s.ocr_languages)
-        return self._search
+        """The one search service of the app (the portal and the API share it)."""
+        return svc.search
 
     def uploads(self, svc: Services) -> UploadService:
         """The upload service, built on first use.
