@@ -125,3 +125,16 @@ def test_parse_response_drops_body_highlights_of_hidden_content() -> None:
     assert "bí mật" not in second.snippet and second.snippet == "Danh sách"
     assert not second.content_visible
     assert result.total == 2 and result.facets == {"year": {"2019": 2}}
+
+
+def test_unreachable_server_raises_index_unavailable() -> None:
+    import pytest
+    from elasticsearch import Elasticsearch
+
+    from search.errors import IndexUnavailable
+    from search.index.elastic import ElasticIndex
+
+    client = Elasticsearch("http://127.0.0.1:9", max_retries=0)  # port 9 (discard): refused
+    with pytest.raises(IndexUnavailable):
+        ElasticIndex(client, alias="luutru-unreachable")
+    client.close()
