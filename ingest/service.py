@@ -6,6 +6,7 @@ pipeline pieces directly. States follow ``archive.catalog.SUBMISSION_TRANSITIONS
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -64,6 +65,7 @@ OUTCOME = {
     SubmissionState.RECEIVED: "received",
     SubmissionState.VALIDATING: "validating",
 }
+INTERNAL_SOURCE = "internal"  # records the archive makes itself, e.g. the papers of a disposal
 # States in which a submission still needs its staged files.
 _LIVE_STATES = (
     SubmissionState.RECEIVED,
@@ -396,7 +398,12 @@ class IngestService:
         self, submission_id: str, progress: Progress | None
     ) -> tuple[Inspection, dict[str, list[Finding]]]:
         staged = self._staged(submission_id)
-        ins = Inspection(staged, self.config.validation, duplicates=self._duplicates, progress=progress)
+        policy = self.config.validation
+        with self.sessions() as s:
+            if self._get(s, submission_id).source == INTERNAL_SOURCE:
+                # the archive's own records (disposal papers) carry no agency signatures
+                policy = dataclasses.replace(policy, require_signatures=False)
+        ins = Inspection(staged, policy, duplicates=self._duplicates, progress=progress)
         steps = inspect(ins)
         exists = self._dossier_exists(staged)
         if exists:

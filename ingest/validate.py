@@ -43,6 +43,7 @@ class ValidationPolicy:
     clamscan: str | None = None
     profile_overrides: Path | None = None
     workers: int = 2  # file checks run in this many processes (1: in the calling process)
+    require_signatures: bool = True  # False only for the archive's own records (e.g. disposal papers)
 
 
 # Looks up the archive for records matching a document; returns findings (warnings).
@@ -131,6 +132,7 @@ class FileTask:
     formats: FormatPolicy
     trust_pem: tuple[bytes, ...]
     verapdf: str | None
+    require_signatures: bool = True
 
 
 def check_file(task: FileTask) -> FileResult:
@@ -146,7 +148,9 @@ def check_file(task: FileTask) -> FileResult:
     if task.digitised:
         findings.extend(check_digitised(task.absolute))
     roots = list(task.trust_pem)
-    sig = check_signatures(task.absolute, roots, other_certs=roots, digitised=task.digitised)
+    sig = check_signatures(
+        task.absolute, roots, other_certs=roots, digitised=task.digitised, required=task.require_signatures
+    )
     findings.extend(sig.all_findings)
     return FileResult(task.path, identity, report, sig, tuple(_with_path(findings, task.path)))
 
@@ -176,6 +180,7 @@ def check_files(ins: Inspection) -> dict[str, FileResult]:
             ins.policy.formats,
             pem,
             ins.policy.verapdf,
+            ins.policy.require_signatures,
         )
         for f in ins.staged.files
     ]

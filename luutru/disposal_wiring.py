@@ -8,6 +8,8 @@ destroy exactly the same things (ARCHITECTURE invariant 4: gone from every index
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +19,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.catalog import DisposalCase, DisposalItem, Document, Package, StoredFile, User
+from archive.agency_code import file_code_prefixes
+from archive.catalog import Agency, DisposalCase, DisposalItem, Document, Dossier, Package, StoredFile, User
+from archive.events import Agent
+from archive.vntime import VN_TZ
+from ingest.service import INTERNAL_SOURCE, IngestResult
 from luutru.config import Settings
 from luutru.services import Services
 from policies.destruction import ExecutionReport, execute
@@ -138,7 +144,83 @@ def execute_case(
         fresh = s.get(DisposalCase, case.id)
         assert fresh is not None
         paths = disposal_file_bundle(s, fresh, papers_dir(settings, fresh.code))
+    # execute() raised unless every dossier is gone everywhere: the papers can be archived now
+    archive_papers(services, case.id, paths, actor_name=actor.username)
     return report, paths
+
+
+PAPER_TYPES = (("bien-ban", "20", "Biên bản hủy tài liệu"), ("quyet-dinh", "02", "Quyết định hủy tài liệu"))
+
+
+def archive_papers(
+    services: Services, case_id: int, paths: Sequence[Path], *, actor_name: str
+) -> IngestResult:
+    """Archive the case's papers as a permanent dossier of their own (hồ sơ về việc hủy tài liệu).
+
+    The papers are the evidence of a lawful destruction; they are kept permanently (maintenance
+    01) and go through the same ingest as any dossier, except that the archive's own documents
+    carry no agency signature. Re-running for the same papers returns the same submission.
+    """
+    with services.session() as s:
+        case = s.get(DisposalCase, case_id)
+        assert case is not None
+        item = s.scalars(select(DisposalItem).where(DisposalItem.case_id == case_id)).first()
+        dossier = s.get(Dossier, item.dossier_id) if item else None
+        agency = dossier.agency if dossier else s.scalars(select(Agency).order_by(Agency.id)).first()
+        assert agency is not None
+        agency_code, year = agency.code, (case.decided_at or case.created_at).year
+        case_code, case_title = case.code, case.title
+        start = case.created_at.astimezone(VN_TZ).date()
+        end = (case.executed_at or case.decided_at or case.created_at).astimezone(VN_TZ).date()
+    folder = services.settings.staging_path / f"papers-{case_code}"
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "giay-to").mkdir(parents=True)
+    documents = []
+    prefix = file_code_prefixes(agency_code)[-1]
+    file_code = f"{prefix}.{year}.HUY.{case_code}"
+    for n, path in enumerate(paths, start=1):
+        target = folder / "giay-to" / path.name
+        shutil.copyfile(path, target)
+        type_code, subject = next(
+            ((t, label) for key, t, label in PAPER_TYPES if key in path.name),
+            ("32", f"Danh mục tài liệu hết thời hạn lưu trữ ({path.suffix.lstrip('.').upper()})"),
+        )
+        documents.append(
+            {
+                "file": f"giay-to/{path.name}", "sha256": _sha256(target), "docCode": f"{file_code}.{n:07d}",
+                "typeName": type_code, "issuedDate": end.strftime("%d/%m/%Y"), "organName": agency.name,
+                "subject": f"{subject} — {case_code}", "language": "01", "mode": "02", "confidenceLevel": "01",
+            }
+        )  # fmt: skip
+    metadata = {
+        "profile": "tt05-2025",
+        "dossier": {
+            "organId": agency_code, "fileCode": file_code,
+            "title": f"Hồ sơ về việc hủy tài liệu hết thời hạn lưu trữ: {case_title}",
+            "maintenance": "01", "mode": "02", "language": "01",
+            "startDate": start.strftime("%d/%m/%Y"), "endDate": end.strftime("%d/%m/%Y"),
+            "totalDoc": len(documents), "riskRecovery": "0",
+            "description": f"Hồ sơ hủy {case_code}, lập tự động bởi hệ thống; người thực hiện: {actor_name}",
+        },
+        "documents": documents,
+    }  # fmt: skip
+    (folder / "metadata.json").write_text(
+        json.dumps(metadata, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    try:
+        return services.ingest.ingest(
+            folder, agency_code, actor=Agent.person(actor_name), source_kind=INTERNAL_SOURCE
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 __all__ = [

@@ -30,7 +30,13 @@ from archive.catalog import (
 from archive.errors import ArchiveError
 from archive.vntime import vn_iso, vn_today
 from luutru.cli.context import CliContext, emit_json, pass_ctx
-from luutru.disposal_wiring import cache_purger, documents_by_dossier, hashes_by_dossier, index_purger
+from luutru.disposal_wiring import (
+    archive_papers,
+    cache_purger,
+    documents_by_dossier,
+    hashes_by_dossier,
+    index_purger,
+)
 from luutru.disposal_wiring import papers_dir as default_papers_dir
 from policies import disposal as svc
 from policies import holds
@@ -304,11 +310,14 @@ def disposal_execute(
     with unit_of_work(ctx) as s:
         out = papers_dir or default_papers_dir(ctx.settings, case_code)
         paths = disposal_file_bundle(s, _case(s, case_code), out)
+        case_id = _case(s, case_code).id
     click.echo(
         f"{case_code}: destroyed {', '.join(report.destroyed) or '—'}" + (" (LATE)" if report.late else "")
     )
     for p in paths:
         click.echo(f"  {p}")
+    kept = archive_papers(ctx.services, case_id, paths, actor_name=username)
+    click.echo(f"papers archived as dossier {kept.dossier_code}: {kept.status}")
 
 
 @disposal_group.command("papers")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from archive import events
 from archive.agencies import create_agency
-from archive.catalog import Role, User
+from archive.catalog import Dossier, Role, User
 from luutru.accounts import create_user
 from luutru.cli import disposal as disposal_cli
 from luutru.cli.context import CliContext
@@ -206,6 +206,7 @@ def test_disposal_from_the_command_line(
         cli, "disposal", "execute", case, "--as", "luu_tru_vien", "--papers", str(tmp_path / "papers")
     ).output
     assert "KT-2014-01" in out and "bien-ban-huy.pdf" in out
+    assert "papers archived as dossier" in out and ": accepted" in out  # kept permanently themselves
     assert world.bytes_on_disk("KT-2014-01") == []
     index = Fts5Index(services.settings.search_db_path)
     assert index.count() == 0
@@ -217,4 +218,7 @@ def test_disposal_from_the_command_line(
     with services.session() as s:
         assert events.verify_chain(s).ok
         assert s.scalar(select(User).where(User.username == "giam_doc")) is not None
+        papers = s.scalars(select(Dossier).where(Dossier.code.like("%.HUY.%"))).one()
+        assert papers.maintenance == "01" and papers.retention_years is None  # permanent
+        assert {d.type_code for d in papers.documents} >= {"20", "02"}
     services.close()
