@@ -143,7 +143,7 @@ def submission_recover(ctx: CliContext) -> None:
 
 @click.group("dossier")
 def dossier_group() -> None:
-    """Archived dossiers (hồ sơ): show, correct metadata (a new AIP version)."""
+    """Archived dossiers (hồ sơ): correct metadata (writes a new AIP version)."""
 
 
 def _pairs(values: tuple[str, ...]) -> dict[str, str]:
