@@ -24,8 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive import events
-from archive.accession import AccessionRequest
-from archive.accession import commit_accession
+from archive.accession import AccessionRequest, commit_accession
 from archive.agencies import create_agency
 from archive.catalog import Agency, EventType, FileCopy, Outcome, Package, StoredFile
 from archive.errors import ArchiveError, Conflict

@@ -91,7 +91,7 @@ def make_pdf(
             w = IncrementalPdfFileWriter(f)
             for name in signature_fields:
                 fields.append_signature_field(w, fields.SigFieldSpec(sig_field_name=name))
-            w.write_in_place()
+            w.write_in_place()  # type: ignore[no-untyped-call]
     return path
 
 
@@ -207,7 +207,7 @@ def shadow_attack(path: Path, new_text: str = "Số tiền: 900.000.000 đồng"
         stream = generic.StreamObject(stream_data=content.encode("latin-1"))
         page["/Contents"] = w.add_object(stream)
         w.update_container(page)
-        w.write_in_place()
+        w.write_in_place()  # type: ignore[no-untyped-call]
     return path
 
 
@@ -223,7 +223,7 @@ def form_fill_after_signing(path: Path, field: str = "ghi_chu", value: str = "Đ
                 break
         else:
             raise ValueError(f"no field {field!r}")
-        w.write_in_place()
+        w.write_in_place()  # type: ignore[no-untyped-call]
     return path
 
 
@@ -232,7 +232,7 @@ def add_signature_field(path: Path, name: str) -> Path:
     with path.open("rb+") as f:
         w = IncrementalPdfFileWriter(f, strict=False)
         fields.append_signature_field(w, fields.SigFieldSpec(sig_field_name=name))
-        w.write_in_place()
+        w.write_in_place()  # type: ignore[no-untyped-call]
     return path
 
 
@@ -260,7 +260,10 @@ def with_javascript(path: Path, out: Path) -> Path:
 
 def with_embedded_file(path: Path, out: Path, name: str = "phu-luc.txt") -> Path:
     with pikepdf.open(path) as pdf:
-        pdf.attachments[name] = pikepdf.AttachedFileSpec(pdf, "Phụ lục kèm theo".encode(), filename=name)
+        pdf.attachments[name] = pikepdf.AttachedFileSpec(
+            pdf, "Phụ lục kèm theo".encode(), description="", filename=name, mime_type="text/plain",
+            creation_date="", mod_date="",
+        )  # fmt: skip
         pdf.save(out)
     return out
 

@@ -79,7 +79,7 @@ class Identity:
         return SimpleSigner(
             signing_cert=self.asn1,
             signing_key=self.key_info,
-            cert_registry=SimpleCertificateStore.from_certs([self.asn1, *chain]),
+            cert_registry=SimpleCertificateStore.from_certs([self.asn1, *chain]),  # type: ignore[no-untyped-call]
         )
 
 
@@ -199,7 +199,7 @@ class TestPki:
 
     def timestamper(self, at: datetime | None = None) -> DummyTimeStamper:
         """Return an RFC 3161 time-stamping authority run in-process (``at`` fixes its clock)."""
-        chain = SimpleCertificateStore.from_certs([self.issuing_ca.asn1])
+        chain = SimpleCertificateStore.from_certs([self.issuing_ca.asn1])  # type: ignore[no-untyped-call]
         return DummyTimeStamper(
             tsa_cert=self.tsa.asn1, tsa_key=self.tsa.key_info, certs_to_embed=chain, fixed_dt=at
         )
