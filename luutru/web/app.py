@@ -12,8 +12,18 @@ from sqlalchemy import text
 from luutru.api import init_api
 from luutru.config import Settings
 from luutru.services import Services, secret_key
-from luutru.web import admin, admin_settings, console, disposal_views, portal, reading
-from luutru.web import ingest_views, records, registers
+from luutru.web import (
+    admin,
+    admin_settings,
+    console,
+    disposal_views,
+    ingest_views,
+    portal,
+    reading,
+    records,
+    registers,
+    search_views,
+)
 from luutru.web.auth import TokenBucket, init_auth
 from luutru.web.errors import register_error_handlers
 from luutru.web.i18n import init_i18n
@@ -89,6 +99,7 @@ def create_app(
     app.register_blueprint(ingest_views.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(registers.bp)
+    app.register_blueprint(search_views.bp)
     register_error_handlers(app)
     init_api(app)  # REST API at /api/v1: token auth, CSRF-exempt, problem+json errors
     app.after_request(_security_headers)

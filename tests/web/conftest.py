@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -14,9 +17,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from archive.catalog import AccessMode, Agency, Document, Dossier, RecordState, User
+from archive.catalog import AccessMode, Agency, Document, Dossier, RecordState, Submission, User
+from archive.events import Agent
 from luutru import demo
 from luutru.config import Settings
+from luutru.samples.corpus import SPECS, build_corpus, file_code
+from luutru.samples.pki import TestPki
 from luutru.services import Services, prepare_data_dir
 from luutru.web.app import create_app
 from luutru.web.auth import TokenBucket
@@ -43,6 +49,7 @@ class Web:
     services: Services
     clock: Clock
     dossiers: dict[str, int] = field(default_factory=dict)  # "<agency>-<mode>" → id
+    corpus: Path | None = None  # the sample submission folders (src/) and root.pem, when ingested
 
     def client(self) -> FlaskClient:
         return self.app.test_client()
@@ -120,16 +127,135 @@ def _seed_dossiers(services: Services) -> dict[str, int]:
     return ids
 
 
+def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every xdist worker of this run sees (the run's base temp), else this session's."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "web-shared"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (one builder; other workers wait, then reuse)."""
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _once(root: Path, name: str, build: Callable[[Path], None]) -> Path:
+    """``root/name`` built by ``build`` once per test run, whichever worker comes first."""
+    target = root / name
+    with _locked(root / f"{name}.lock"):
+        if not (root / f"{name}.done").exists():
+            shutil.rmtree(target, ignore_errors=True)
+            build(target)
+            (root / f"{name}.done").touch()
+    return target
+
+
 @pytest.fixture(scope="session")
 def seeded_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated catalog with the demo users, made once (argon2 hashing is slow on purpose)."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("seed"))
+
+    def build(target: Path) -> None:
+        settings = Settings(data_dir=target)
+        prepare_data_dir(settings)
+        services = Services.build(settings)
+        with services.sessions.begin() as s:
+            demo.seed(s)
+        services.close()  # checkpoints the WAL: the .db file alone is the whole catalog
+
+    return _once(shared_root(tmp_path_factory), "seed", build) / "catalog.db"
+
+
+# -- real sample dossiers, ingested once per run and copied per module ---------------------------
+# By notation: 01.TCCB (mode 02, Sở Nội vụ), 02.TCCB (mode 01), 06.TTr (mode 03), 08.TCCB (a
+# duplicate of 01.TCCB's first letter → review), 11.VP (NFD keyword → review).
+CORPUS = ("01.TCCB", "02.TCCB", "06.TTr", "08.TCCB", "11.VP")
+# snapshot → (the snapshot it starts from, the notations ingested on top, in order)
+SNAPSHOTS: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    "tccb01": (None, ("01.TCCB",)),
+    "review": ("tccb01", ("08.TCCB", "11.VP")),  # 01.TCCB, 08.TCCB, 11.VP
+    "pair": ("tccb01", ("02.TCCB",)),  # 01.TCCB, 02.TCCB
+    "records": ("pair", ("06.TTr",)),  # 01.TCCB, 02.TCCB, 06.TTr
+}
+
+
+def sample_spec(notation: str):  # type: ignore[no-untyped-def]
+    return next(s for s in SPECS if s.notation == notation)
+
+
+def sample_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``src/`` (the sample submission folders) and ``root.pem`` (their test root), built once."""
+
+    def build(root: Path) -> None:
+        pki = TestPki.create(root / "pki")
+        build_corpus(root / "src", pki, specs=tuple(sample_spec(n) for n in CORPUS))
+        shutil.copy(pki.root, root / "root.pem")
+
+    return _once(shared_root(tmp_path_factory), "corpus", build)
+
+
+def clone_data_dir(source: Path, target: Path) -> None:
+    """Copy a closed data dir and point its staged submissions at the copy's staging folder."""
+    shutil.copytree(source, target)
+    settings = Settings(data_dir=target)
+    services = Services.build(settings)
+    try:
+        with services.sessions.begin() as s:
+            for sub in s.scalars(select(Submission).where(Submission.staging_path.is_not(None))):
+                old = sub.staging_path or ""
+                sub.staging_path = old.replace(str(source), str(target), 1)
+                staging = dict(sub.metadata_doc.get("_staging") or {})
+                if "payload_root" in staging:
+                    staging["payload_root"] = staging["payload_root"].replace(str(source), str(target), 1)
+                    sub.metadata_doc = {**sub.metadata_doc, "_staging": staging}
+    finally:
+        services.close()
+
+
+def sample_snapshot(tmp_path_factory: pytest.TempPathFactory, seeded_catalog: Path, name: str) -> Path:
+    """The data dir of snapshot ``name`` (see SNAPSHOTS), ingested once per run; never mutate it."""
+    base, notations = SNAPSHOTS[name]
+    src = sample_corpus(tmp_path_factory) / "src"
+
+    def build(target: Path) -> None:
+        if base is None:
+            target.mkdir(parents=True)
+            shutil.copyfile(seeded_catalog, target / "catalog.db")
+            prepare_data_dir(Settings(data_dir=target))
+            shutil.copy(src.parent / "root.pem", Settings(data_dir=target).trust_path / "test-root.pem")
+        else:
+            clone_data_dir(sample_snapshot(tmp_path_factory, seeded_catalog, base), target)
+        services = Services.build(Settings(data_dir=target))
+        try:
+            for notation in notations:
+                spec = sample_spec(notation)
+                services.ingest.ingest(
+                    src / file_code(spec), spec.agency, actor=Agent.person("vanthu"), source_kind="demo"
+                )
+        finally:
+            services.close()
+
+    return _once(shared_root(tmp_path_factory), f"snapshot-{name}", build)
+
+
+def sample_env(tmp_path_factory: pytest.TempPathFactory, seeded_catalog: Path, name: str) -> Web:
+    """A private copy of snapshot ``name`` with the app over it (tests may change it freely)."""
+    snapshot = sample_snapshot(tmp_path_factory, seeded_catalog, name)
+    data_dir = tmp_path_factory.mktemp(f"env-{name}") / "data"
+    clone_data_dir(snapshot, data_dir)
+    settings = Settings(data_dir=data_dir)
     prepare_data_dir(settings)
     services = Services.build(settings)
-    with services.sessions.begin() as s:
-        demo.seed(s)
-    services.close()  # checkpoints the WAL: the .db file alone is the whole catalog
-    return settings.data_dir / "catalog.db"
+    clock = Clock()
+    app = create_app(settings, services, login_limiter=TokenBucket(capacity=500, per_minute=500, clock=clock))
+    app.config["TESTING"] = True
+    return Web(app, services, clock, corpus=sample_corpus(tmp_path_factory))
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """The ingest queue in the console: list and filters, a submission's findings, signatures and
 page preview, accept / reject / ask for a correction, upload from the browser.
 
-Real sample dossiers (signed by a generated test PKI) are ingested through the real service.
-``sample_env`` is also used by test_records.py and test_registers.py.
+Real sample dossiers (signed by a generated test PKI) are ingested through the real service,
+once per run (conftest.sample_snapshot); each module works on its own copy.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -21,58 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from archive.catalog import Event, EventType, Submission, SubmissionState
-from archive.events import Agent
-from luutru.config import Settings
-from luutru.samples.corpus import SPECS, build_corpus, file_code
-from luutru.samples.pki import TestPki
-from luutru.services import Services, prepare_data_dir
-from luutru.web.app import create_app
-from luutru.web.auth import TokenBucket
+from luutru.samples.corpus import file_code
 from luutru.web.records import page_cache_dir, purge_page_cache
 
-from .conftest import Clock, Web
+from .conftest import Web, sample_env, sample_spec
 
-# Sample dossiers by notation: 01.TCCB (mode 02, Sở Nội vụ), 02.TCCB (mode 01), 06.TTr (mode 03),
-# 08.TCCB (a duplicate of 01.TCCB's first letter → review), 11.VP (NFD keyword → review).
-CORPUS = ("01.TCCB", "02.TCCB", "06.TTr", "08.TCCB", "11.VP")
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def spec(notation: str):  # type: ignore[no-untyped-def]
-    return next(s for s in SPECS if s.notation == notation)
-
-
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The sample submission folders and the test root certificate, built once per session."""
-    root = tmp_path_factory.getbasetemp() / "h11-corpus"
-    done = root / ".complete"
-    if not done.exists():
-        shutil.rmtree(root, ignore_errors=True)
-        pki = TestPki.create(root / "pki")
-        build_corpus(root / "src", pki, specs=tuple(spec(n) for n in CORPUS))
-        shutil.copy(pki.root, root / "root.pem")
-        done.touch()
-    return root / "src", root / "root.pem"
-
-
-def sample_env(
-    tmp_path_factory: pytest.TempPathFactory, seeded_catalog: Path, notations: tuple[str, ...]
-) -> Web:
-    """A data dir with the demo users, the test trust root and ``notations`` ingested in order."""
-    src, root_pem = corpus(tmp_path_factory)
-    settings = Settings(data_dir=tmp_path_factory.mktemp("h11env") / "data")
-    settings.data_dir.mkdir(parents=True)
-    shutil.copyfile(seeded_catalog, settings.data_dir / "catalog.db")
-    prepare_data_dir(settings)
-    shutil.copy(root_pem, settings.trust_path / "test-root.pem")
-    services = Services.build(settings)
-    for notation in notations:
-        s = spec(notation)
-        services.ingest.ingest(src / file_code(s), s.agency, actor=Agent.person("vanthu"), source_kind="demo")
-    clock = Clock()
-    app = create_app(settings, services, login_limiter=TokenBucket(capacity=500, per_minute=500, clock=clock))
-    app.config["TESTING"] = True
-    return Web(app, services, clock)
+spec = sample_spec
 
 
 def token(client: FlaskClient, path: str) -> str:
@@ -95,7 +49,7 @@ def submission_of(web: Web, notation: str) -> Submission:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, seeded_catalog: Path) -> Web:
-    web = sample_env(tmp_path_factory, seeded_catalog, ("01.TCCB", "08.TCCB", "11.VP"))
+    web = sample_env(tmp_path_factory, seeded_catalog, "review")  # 01.TCCB, 08.TCCB, 11.VP
     yield web  # type: ignore[misc]
     web.services.close()
 
@@ -295,6 +249,6 @@ def test_upload_needs_metadata_for_loose_files(env: Web) -> None:
 
 
 def corpus_paths(env: Web) -> tuple[Path, Path]:
-    """The corpus this session built (its folder sits next to the env's data dir's parent)."""
-    base = env.services.settings.data_dir.parents[1]
-    return base / "h11-corpus" / "src", base / "h11-corpus" / "root.pem"
+    """The sample corpus this run built (shared by every module, see conftest.sample_corpus)."""
+    assert env.corpus is not None
+    return env.corpus / "src", env.corpus / "root.pem"

@@ -17,15 +17,15 @@ from archive.catalog import Document, Dossier, Event, EventType, FileRole, Packa
 from luutru.samples.corpus import file_code
 from luutru.web.records import current_files
 
-from .conftest import Web
-from .test_ingest_views import sample_env, spec, token
+from .conftest import Web, sample_env
+from .test_ingest_views import spec, token
 
 CONDITIONAL, OPEN, SECRET = (file_code(spec(n)) for n in ("01.TCCB", "02.TCCB", "06.TTr"))
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, seeded_catalog: Path) -> Iterator[Web]:
-    web = sample_env(tmp_path_factory, seeded_catalog, ("01.TCCB", "02.TCCB", "06.TTr"))
+    web = sample_env(tmp_path_factory, seeded_catalog, "records")  # 01.TCCB, 02.TCCB, 06.TTr
     yield web
     web.services.close()
 

@@ -26,8 +26,8 @@ from luutru.registers import (
 )
 from luutru.samples.corpus import file_code
 
-from .conftest import Web
-from .test_ingest_views import sample_env, spec
+from .conftest import Web, sample_env
+from .test_ingest_views import spec
 
 AGENCY = "000.00.07.H54"
 Y2024, Y2023 = file_code(spec("01.TCCB")), file_code(spec("02.TCCB"))
@@ -35,7 +35,7 @@ Y2024, Y2023 = file_code(spec("01.TCCB")), file_code(spec("02.TCCB"))
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, seeded_catalog: Path) -> Iterator[Web]:
-    web = sample_env(tmp_path_factory, seeded_catalog, ("01.TCCB", "02.TCCB"))
+    web = sample_env(tmp_path_factory, seeded_catalog, "pair")  # 01.TCCB, 02.TCCB
     yield web
     web.services.close()
 

@@ -47,15 +47,16 @@ NAV = {
         "admin-agencies",
         "admin-tokens",
         "portal",
+        "search",
         "disposal",
         "admin-settings",
     },
-    "luutru": {"dashboard", "access-requests", "portal", "disposal"},
-    "kiemtra": {"dashboard", "portal", "disposal"},
-    "hoidong1": {"portal", "disposal"},
-    "giamdoc": {"portal", "disposal"},
-    "docgia": {"portal", "my-requests"},
-    "vanthu": {"portal"},
+    "luutru": {"dashboard", "access-requests", "ingest", "registers", "portal", "search", "disposal"},
+    "kiemtra": {"dashboard", "portal", "search", "disposal"},
+    "hoidong1": {"portal", "search", "disposal"},
+    "giamdoc": {"portal", "search", "disposal"},
+    "docgia": {"portal", "search", "my-requests"},
+    "vanthu": {"portal", "search"},
 }
 
 
