@@ -60,15 +60,27 @@ def ingest_cmd(
 
 
 def _agency_from(path: Path) -> str | None:
-    """The agency code a folder's metadata.json names (organId / OrganId), if any."""
+    """The agency code (organId / OrganId) a submission's metadata.json names: folder, bag or ZIP."""
     import json
+    import zipfile
 
-    meta = path / "metadata.json"
-    if not meta.is_file():
+    raw: bytes | None = None
+    if path.is_dir():
+        for candidate in (path / "metadata.json", path / "data" / "metadata.json"):
+            if candidate.is_file() and candidate.stat().st_size < 16 << 20:
+                raw = candidate.read_bytes()
+                break
+    elif zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as zf:
+            names = [i for i in zf.infolist() if i.filename.rsplit("/", 1)[-1] == "metadata.json"]
+            names.sort(key=lambda i: i.filename.count("/"))
+            if names and names[0].file_size < 16 << 20:
+                raw = zf.read(names[0])
+    if raw is None:
         return None
     try:
-        dossier = json.loads(meta.read_text(encoding="utf-8")).get("dossier") or {}
-    except (ValueError, OSError):
+        dossier = json.loads(raw.decode("utf-8")).get("dossier") or {}
+    except (ValueError, AttributeError):
         return None
     code = dossier.get("organId") or dossier.get("OrganId")
     return str(code) if code else None

@@ -174,3 +174,33 @@ def test_warning_goes_to_review_then_accept_or_withdraw(
         assert s.scalar(select(func.count()).select_from(Dossier)) == 2
         assert s.scalar(select(func.count()).select_from(Document)) == 6
     svc.close()
+
+
+def test_zip_and_bag_submissions_are_ingested_end_to_end(
+    tmp_path: Path, pki: TestPki, settings: Settings, archive_env: dict[str, str]
+) -> None:
+    import zipfile
+
+    import bagit
+
+    zipped_src = make_dossier(tmp_path / "zip-src" / "ho-so", pki, notation="07.ZIP", extra_files=False)
+    archive_zip = tmp_path / "ho-so.zip"
+    with zipfile.ZipFile(archive_zip, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(zipped_src.rglob("*")):
+            if path.is_file():
+                zf.write(path, f"ho-so/{path.relative_to(zipped_src).as_posix()}")
+    code, out = _ingest(archive_env, archive_zip)
+    assert code == 0 and out["status"] == "accepted", out["findings"]
+
+    bag_dir = make_dossier(tmp_path / "bag", pki, notation="08.BAG", extra_files=False)
+    bagit.make_bag(
+        str(bag_dir), {"Source-Organization": "Ủy ban nhân dân tỉnh Thái Bình"}, checksums=["sha256"]
+    )
+    code, out = _ingest(archive_env, bag_dir)
+    assert code == 0 and out["status"] == "accepted", out["findings"]
+
+    svc = Services.build(settings)
+    with svc.session() as s:
+        codes = set(s.scalars(select(Dossier.code)))
+        assert {"H54.2024.07.ZIP", "H54.2024.08.BAG"} <= codes
+    svc.close()
