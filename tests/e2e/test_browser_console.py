@@ -23,6 +23,7 @@ pytestmark = pytest.mark.browser
 
 UPLOADED = next(s for s in SPECS if s.notation == "02.TCCB")  # clean: archived on upload
 REVIEW = next(s for s in SPECS if s.notation == "11.VP")  # NFD keyword: waits for review
+SLOW = 90_000  # ms: the server validates, packages and replicates a real dossier on these clicks
 
 
 def _prepare(server: Server, work: Path) -> tuple[Path, str]:
@@ -63,8 +64,8 @@ def test_archivist_uploads_reviews_accepts_and_prints(page: Any, prepared: tuple
     page.click("a[href$='/console/ingest/upload']")
     page.select_option("select[name=agency]", UPLOADED.agency)
     page.set_input_files("input[name=files]", str(archive))
-    page.click("form.stack button[type=submit]")
-    page.wait_for_url("**/console/ingest/*")
+    page.click("form.stack button[type=submit]", no_wait_after=True)  # checks + packaging take a while
+    page.wait_for_url("**/console/ingest/*-*", timeout=SLOW)
     assert page.get_attribute("[data-state]", "data-state") == "archived"
     assert file_code(UPLOADED) in page.content()
 
@@ -81,8 +82,8 @@ def test_archivist_uploads_reviews_accepts_and_prints(page: Any, prepared: tuple
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
     page.evaluate("window.scrollTo(0, 0)")
     doc_shot(page, "submission")
-    page.click("button[name=action][value=accept]")
-    page.wait_for_url(f"**/console/ingest/{review_id}")
+    page.click("button[name=action][value=accept]", no_wait_after=True)
+    page.wait_for_selector("dd [data-state=archived]", timeout=SLOW)
     assert page.get_attribute("dd [data-state]", "data-state") == "archived"
 
     page.click("a[data-dossier-link]")
