@@ -121,13 +121,18 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    """``total`` counts every visible match; ``facets`` maps facet → value → count."""
+    """``total`` counts every visible match; ``facets`` maps facet → value → count.
+
+    ``total_is_exact`` is False when a backend stopped counting at a cap: ``total`` and the
+    facet counts are then lower bounds ("hơn N kết quả" / "more than N results").
+    """
 
     total: int
     hits: tuple[Hit, ...]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     page: int = 1
     per_page: int = 20
+    total_is_exact: bool = True
 
 
 Progress = Callable[[int], None]

@@ -3,15 +3,18 @@
 Layout, per generation ``g`` (a rebuild writes generation g+1, then one transaction points
 ``meta.generation`` at it and drops g):
 
-* ``docs_g``  — one row per record: fields for filters, facets and visibility, and the
-  original title/subject/body (body zlib-compressed) for snippets;
+* ``attrs_g`` — one small row per record (same rowid as the text): the fields visibility,
+  filters, facets and date sorting need, so a scan never reads the large rows;
+* ``docs_g``  — id and the original title/subject/body (body zlib-compressed) for snippets;
 * ``fts_g``   — a contentless FTS5 table over pre-analysed token streams (exact and folded),
   tokenised by ``unicode61 remove_diacritics 0`` (we fold in Python: FTS5 tokenizers cannot
   be written in Python). Deletes re-derive the streams from ``docs_g``, so the analyzer
   version is stored and a different one requires a rebuild.
 
 Visibility is applied in SQL: records whose content is visible match on every column,
-records whose metadata only is visible match on metadata columns only.
+records whose metadata only is visible match on metadata columns only. How a query stays fast
+on a million records (capped counts, bm25 only when cheap, ranking tiers) is described in
+:class:`search.index.fts5_query.Searcher` and ``docs/search.md``.
 """
 
 from __future__ import annotations
@@ -22,37 +25,31 @@ import threading
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from archive.visibility import Visibility
 from search.errors import IndexOutdated, RebuildStateError
-from search.folding import ANALYZER_VERSION, ParsedQuery, legacy_encoding, parse_query, token_streams
-from search.highlight import highlight, snippet
+from search.folding import ANALYZER_VERSION, legacy_encoding, token_streams
 from search.index import fts5_query as q
-from search.index.base import Hit, IndexDoc, Progress, SearchQuery, SearchResult, rebuild_with
+from search.index.base import IndexDoc, Progress, SearchQuery, SearchResult, rebuild_with
+from search.index.fts5_query import Searcher
 
 log = logging.getLogger(__name__)
 
-_DOC_COLUMNS = (
-    "id", "dossier_id", "dossier_code", "title", "subject", "body", "agency_code", "agency_name",
-    "doc_type", "code_number", "notation", "notation_key", "notation_only_key", "issued_date",
-    "year", "retention", "access_mode", "file_format", "language", "legacy_encoding",
+LAYOUT = "fts5-2"  # attrs table, prefix index of 4 characters: older files are rebuilt from scratch
+COUNT_CAP = 2_000  # totals and facets are exact up to this many matches
+RANK_WINDOW = 1_000  # above the cap, tiers rank the newest matches of this window
+SCAN_SPAN = 100_000  # an AND of frequent words is evaluated over the newest records only
+
+_ATTR_COLUMNS = (
+    "access_mode", "agency_code", "year", "doc_type", "issued_date", "retention", "file_format",
+    "notation_key", "notation_only_key",
 )  # fmt: skip
-_FACET_COLUMNS = {
-    "agency": "agency_code",
-    "year": "year",
-    "doc_type": "doc_type",
-    "access_mode": "access_mode",
-}
-_ORDER = {
-    "relevance": "h.score, h.issued_date DESC, h.rowid",
-    "date_desc": "h.issued_date IS NULL, h.issued_date DESC, h.rowid",
-    "date_asc": "h.issued_date IS NULL, h.issued_date ASC, h.rowid",
-}
-# Columns copied into the temporary hit set, so facets and sorting never go back to docs.
-_CARRY = "d.agency_code, d.year, d.doc_type, d.access_mode, d.issued_date"
+_DOC_COLUMNS = (
+    "id", "dossier_id", "dossier_code", "code_number", "notation", "agency_name", "language",
+    "legacy_encoding", "title", "subject", "body",
+)  # fmt: skip
 
 
 def _other_text(doc: IndexDoc) -> str:
@@ -67,26 +64,60 @@ def _streams(title: str, subject: str, other: str, body: str) -> tuple[str, ...]
 
 
 class Fts5Index:
-    """SQLite FTS5 index in the file ``path``; safe to share between threads of one process."""
+    """SQLite FTS5 index in the file ``path``; safe to share between threads of one process.
 
-    def __init__(self, path: Path, *, batch_size: int = 500) -> None:
+    ``count_cap``: totals and facets are exact up to this many matches; above it the result
+    says ``total_is_exact=False`` and counts the first ``count_cap`` (newest) matches.
+    ``rank_window``: how many of the newest matches the ranking tiers order when bm25 would
+    have to read more than ``count_cap`` postings of a term. ``scan_span``: such a query is
+    evaluated over the newest ``scan_span`` records (totals are then lower bounds).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        batch_size: int = 500,
+        count_cap: int = COUNT_CAP,
+        rank_window: int = RANK_WINDOW,
+        scan_span: int = SCAN_SPAN,
+    ) -> None:
         self.path = Path(path)
         self.batch_size = batch_size
+        self.count_cap, self.rank_window = count_cap, min(rank_window, count_cap)
+        self.scan_span = scan_span
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA temp_store=MEMORY")
+        self._db.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache
+        self._db.execute("PRAGMA mmap_size=4294967296")  # reads map the file: no copies
         self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         self._building: int | None = None
-        if self._meta("generation") is None:
-            with self._tx():
-                self._create_generation(1)
-                self._set_meta("generation", "1")
-                self._set_meta("analyzer", ANALYZER_VERSION)
+        if self._meta("layout") != LAYOUT:
+            self._start_over()
 
     # -- plumbing -------------------------------------------------------------------------
+
+    def _start_over(self) -> None:
+        """A new file, or one written by an older layout: begin with an empty generation."""
+        with self._tx():
+            if self._meta("layout") == LAYOUT:  # another connection got there first
+                return
+            old = self._meta("generation")
+            g = int(self._meta("max_generation") or old or "0") + 1
+            if old is not None:
+                log.warning(
+                    "search index layout changed: starting empty, rebuild it", extra={"path": str(self.path)}
+                )
+                for name in (f"fts_{old}", f"docs_{old}", f"attrs_{old}"):
+                    self._db.execute(f"DROP TABLE IF EXISTS {name}")
+            self._create_generation(g)
+            for key, value in (("generation", g), ("max_generation", g), ("layout", LAYOUT)):
+                self._set_meta(key, str(value))
+            self._set_meta("analyzer", ANALYZER_VERSION)
 
     def _meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -115,28 +146,26 @@ class Fts5Index:
             self._db.execute("COMMIT")
 
     def _create_generation(self, g: int) -> None:
-        # body comes last: reading the columns before it never touches its overflow pages.
         cols = ", ".join(q.COLUMNS)
         script = f"""
+            CREATE TABLE attrs_{g} (
+              rowid INTEGER PRIMARY KEY, access_mode TEXT, agency_code TEXT, year INTEGER,
+              doc_type TEXT, issued_date TEXT, retention TEXT, file_format TEXT,
+              notation_key TEXT, notation_only_key TEXT);
+            CREATE INDEX attrs_{g}_date ON attrs_{g}(issued_date);
             CREATE TABLE docs_{g} (
-              rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, access_mode TEXT,
-              agency_code TEXT, year INTEGER, doc_type TEXT, issued_date TEXT, retention TEXT,
-              file_format TEXT, language TEXT, legacy_encoding TEXT, notation_key TEXT,
-              notation_only_key TEXT, dossier_id INTEGER, dossier_code TEXT, code_number TEXT,
-              notation TEXT, agency_name TEXT, title TEXT, subject TEXT,
-              body BLOB);
-            CREATE INDEX docs_{g}_mode ON docs_{g}(access_mode, agency_code);
-            CREATE INDEX docs_{g}_date ON docs_{g}(issued_date);
-            CREATE INDEX docs_{g}_notation ON docs_{g}(notation_key);
+              rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, dossier_id INTEGER,
+              dossier_code TEXT, code_number TEXT, notation TEXT, agency_name TEXT, language TEXT,
+              legacy_encoding TEXT, title TEXT, subject TEXT, body BLOB);
             CREATE VIRTUAL TABLE fts_{g} USING fts5({cols}, content='',
-              tokenize='unicode61 remove_diacritics 0', prefix='3')
+              tokenize='unicode61 remove_diacritics 0', prefix='4')
             """
         for statement in script.split(";"):  # not executescript: it would commit our transaction
             self._db.execute(statement)
 
     def _drop_generation(self, g: int) -> None:
-        self._db.execute(f"DROP TABLE IF EXISTS fts_{g}")
-        self._db.execute(f"DROP TABLE IF EXISTS docs_{g}")
+        for name in (f"fts_{g}", f"docs_{g}", f"attrs_{g}"):
+            self._db.execute(f"DROP TABLE IF EXISTS {name}")
 
     def _write_generation(self) -> int:
         if self._building is not None:
@@ -161,34 +190,49 @@ class Fts5Index:
         return written
 
     def _upsert_batch(self, docs: list[IndexDoc]) -> int:
+        unique = list({doc.id: doc for doc in docs}.values())  # the last version of an id wins
         with self._tx() as db:
             g = self._write_generation()
-            for doc in docs:
-                self._remove(db, g, doc.id)
+            for doc_id in self._existing(db, g, [d.id for d in unique]):
+                self._remove(db, g, doc_id)
+            start = int(db.execute(f"SELECT coalesce(max(rowid), 0) FROM docs_{g}").fetchone()[0]) + 1
+            attrs, rows, texts = [], [], []
+            for rowid, doc in enumerate(unique, start):
                 legacy = legacy_encoding(doc.body) if doc.body else None
                 if legacy:
                     log.warning(
                         "legacy-encoded body not indexed", extra={"doc_id": doc.id, "encoding": legacy}
                     )
                 body = "" if legacy else doc.body
-                other = _other_text(doc)
-                values = (
-                    doc.id, doc.dossier_id, doc.dossier_code, doc.title, doc.subject,
-                    zlib.compress(body.encode("utf-8"), 1), doc.agency_code, doc.agency_name,
-                    doc.doc_type, doc.code_number, doc.notation, q.notation_key(doc.number_notation),
-                    q.notation_key(doc.notation), doc.issued_date.isoformat() if doc.issued_date else None,
-                    doc.effective_year, doc.retention, doc.access_mode, doc.file_format, doc.language, legacy,
-                )  # fmt: skip
-                cur = db.execute(
-                    f"INSERT INTO docs_{g}({', '.join(_DOC_COLUMNS)}) VALUES ({', '.join('?' * len(values))})",
-                    values,
-                )
-                streams = _streams(doc.title, doc.subject, other, body)
-                db.execute(
-                    f"INSERT INTO fts_{g}(rowid, {', '.join(q.COLUMNS)}) VALUES (?{', ?' * len(streams)})",
-                    (cur.lastrowid, *streams),
-                )
+                attrs.append((
+                    rowid, doc.access_mode, doc.agency_code, doc.effective_year, doc.doc_type,
+                    doc.issued_date.isoformat() if doc.issued_date else None, doc.retention,
+                    doc.file_format, q.notation_key(doc.number_notation), q.notation_key(doc.notation),
+                ))  # fmt: skip
+                rows.append((
+                    rowid, doc.id, doc.dossier_id, doc.dossier_code, doc.code_number, doc.notation,
+                    doc.agency_name, doc.language, legacy, doc.title, doc.subject,
+                    zlib.compress(body.encode("utf-8"), 1),
+                ))  # fmt: skip
+                texts.append((rowid, *_streams(doc.title, doc.subject, _other_text(doc), body)))
+            marks = ", ".join("?" * (len(_ATTR_COLUMNS) + 1))
+            db.executemany(
+                f"INSERT INTO attrs_{g}(rowid, {', '.join(_ATTR_COLUMNS)}) VALUES ({marks})", attrs
+            )
+            marks = ", ".join("?" * (len(_DOC_COLUMNS) + 1))
+            db.executemany(f"INSERT INTO docs_{g}(rowid, {', '.join(_DOC_COLUMNS)}) VALUES ({marks})", rows)
+            marks = ", ".join("?" * (len(q.COLUMNS) + 1))
+            db.executemany(f"INSERT INTO fts_{g}(rowid, {', '.join(q.COLUMNS)}) VALUES ({marks})", texts)
         return len(docs)
+
+    @staticmethod
+    def _existing(db: sqlite3.Connection, g: int, ids: list[str]) -> list[str]:
+        found: list[str] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            sql = f"SELECT id FROM docs_{g} WHERE id IN ({','.join('?' * len(chunk))})"
+            found.extend(str(row[0]) for row in db.execute(sql, chunk))
+        return found
 
     def _remove(self, db: sqlite3.Connection, g: int, doc_id: str) -> bool:
         row = db.execute(
@@ -209,6 +253,7 @@ class Fts5Index:
             (rowid, *streams),
         )
         db.execute(f"DELETE FROM docs_{g} WHERE rowid = ?", (rowid,))
+        db.execute(f"DELETE FROM attrs_{g} WHERE rowid = ?", (rowid,))
         return True
 
     def delete(self, doc_ids: Iterable[str]) -> int:
@@ -225,7 +270,7 @@ class Fts5Index:
 
     def count(self) -> int:
         with self._lock:
-            return int(self._db.execute(f"SELECT count(*) FROM docs_{self.generation}").fetchone()[0])
+            return int(self._db.execute(f"SELECT count(*) FROM attrs_{self.generation}").fetchone()[0])
 
     def clear(self) -> None:
         """Remove every record (a fresh, empty generation replaces the current one)."""
@@ -233,6 +278,7 @@ class Fts5Index:
         self.commit_rebuild()
 
     def begin_rebuild(self) -> None:
+        """Start a new generation; until commit or abort, writes skip fsync (a crash loses only it)."""
         with self._tx():
             if self._building is not None:
                 raise RebuildStateError("a rebuild is already in progress")
@@ -241,9 +287,13 @@ class Fts5Index:
             self._create_generation(g)
             self._set_meta("max_generation", str(g))
             self._building = g
+        with self._lock:
+            self._db.execute("PRAGMA synchronous=OFF")
 
     def commit_rebuild(self) -> None:
         """Make the rebuilt generation current in one transaction and drop the old one."""
+        with self._lock:
+            self._db.execute("PRAGMA synchronous=NORMAL")
         with self._tx():
             if self._building is None:
                 raise RebuildStateError("no rebuild in progress")
@@ -256,6 +306,8 @@ class Fts5Index:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def abort_rebuild(self) -> None:
+        with self._lock:
+            self._db.execute("PRAGMA synchronous=NORMAL")
         with self._tx():
             if self._building is not None:
                 self._drop_generation(self._building)
@@ -282,109 +334,14 @@ class Fts5Index:
     # -- reading --------------------------------------------------------------------------
 
     def search(self, query: SearchQuery, visibility: Visibility) -> SearchResult:
-        """Run ``query`` as ``visibility`` allows; see the module docstring for the rules."""
-        parsed = parse_query(query.text)
+        """Run ``query`` as ``visibility`` allows; see ``docs/search.md`` for the rules."""
         with self._lock:
-            g = self.generation
-            self._db.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS hits (rowid INTEGER PRIMARY KEY, score REAL, content INT,"
-                " agency_code TEXT, year INT, doc_type TEXT, access_mode TEXT, issued_date TEXT)"
-            )
-            self._db.execute("DELETE FROM temp.hits")
-            self._collect(g, parsed, query, visibility)
-            total = int(self._db.execute("SELECT count(*) FROM temp.hits").fetchone()[0])
-            facets = {name: self._facet(_FACET_COLUMNS[name]) for name in query.facets}
-            rows = self._db.execute(
-                f"WITH page AS (SELECT * FROM temp.hits h ORDER BY {_ORDER[query.sort]} LIMIT ? OFFSET ?)"
-                f" SELECT h.score, h.content, d.id, d.dossier_id, d.dossier_code, d.title, d.subject, d.body,"
-                f" d.issued_date, d.agency_code, d.doc_type, d.access_mode"
-                f" FROM page h JOIN docs_{g} d ON d.rowid = h.rowid ORDER BY {_ORDER[query.sort]}",
-                (query.per_page, query.offset),
-            ).fetchall()
-            self._db.execute("DELETE FROM temp.hits")
-        hits = tuple(self._hit(row, parsed) for row in rows)
-        return SearchResult(total=total, hits=hits, facets=facets, page=query.page, per_page=query.per_page)
+            searcher = Searcher(self._db, self.generation, self.count_cap, self.rank_window, self.scan_span)
+            return searcher.run(query, visibility)
 
-    def _collect(self, g: int, parsed: ParsedQuery, query: SearchQuery, vis: Visibility) -> None:
-        fparams: list[Any] = []
-        filters = q.filter_condition(query, fparams)
-        if not parsed:
-            params: list[Any] = []
-            meta_cond = q.metadata_condition(vis, params)
-            cparams: list[Any] = []
-            content_cond = q.content_condition(vis, cparams)
-            self._db.execute(
-                f"INSERT INTO temp.hits SELECT d.rowid, 0, ({content_cond}), {_CARRY}"
-                f" FROM docs_{g} d WHERE {meta_cond} AND {filters}",
-                [*cparams, *params, *fparams],
-            )
-            return
-        weights = ", ".join(str(w) for w in q.WEIGHTS)
-        branches: list[tuple[q.ColumnSet, str, list[Any], int]] = []
-        cparams = []
-        content_cond = q.content_condition(vis, cparams)
-        branches.append((q.ALL_COLUMNS, content_cond, cparams, 1))
-        mparams: list[Any] = []
-        meta_cond = q.metadata_condition(vis, mparams)
-        nparams: list[Any] = []
-        not_content = q.content_condition(vis, nparams)
-        branches.append((q.META_COLUMNS, f"{meta_cond} AND NOT ({not_content})", [*mparams, *nparams], 0))
-        for cols, cond, cond_params, content in branches:
-            if vis.unrestricted and content == 0:
-                continue
-            expr = q.match_expression(parsed, cols)
-            self._db.execute(
-                f"WITH m AS MATERIALIZED"
-                f" (SELECT rowid, bm25(fts_{g}, {weights}) AS score FROM fts_{g} WHERE fts_{g} MATCH ?)"
-                f" INSERT INTO temp.hits SELECT m.rowid, m.score, {content}, {_CARRY}"
-                f" FROM m CROSS JOIN docs_{g} d ON d.rowid = m.rowid WHERE {cond} AND {filters}",
-                [expr, *cond_params, *fparams],
-            )
-
-    def _facet(self, column: str) -> dict[str, int]:
-        rows = self._db.execute(
-            f"SELECT {column}, count(*) FROM temp.hits"
-            f" WHERE {column} IS NOT NULL AND {column} != '' GROUP BY 1 ORDER BY 2 DESC, 1"
-        ).fetchall()
-        return {str(value): int(n) for value, n in rows}
-
-    @staticmethod
-    def _hit(row: tuple[Any, ...], parsed: ParsedQuery) -> Hit:
-        (
-            score,
-            content,
-            doc_id,
-            dossier_id,
-            dossier_code,
-            title,
-            subject,
-            body,
-            issued,
-            agency,
-            doc_type,
-            mode,
-        ) = row
-        text = ""
-        if content and parsed:
-            body_text = zlib.decompress(body).decode("utf-8")
-            text = snippet(body_text, parsed)
-            if "<mark>" not in text and subject:
-                text = snippet(subject, parsed)
-        elif subject:
-            text = snippet(subject, parsed)
-        if not text and content:
-            text = snippet(zlib.decompress(body).decode("utf-8"), parsed)
-        return Hit(
-            id=doc_id,
-            dossier_id=dossier_id,
-            dossier_code=dossier_code or "",
-            title=title or "",
-            score=-float(score or 0.0),
-            snippet=text,
-            title_html=highlight(title or "", parsed),
-            issued_date=date.fromisoformat(issued) if issued else None,
-            agency_code=agency or "",
-            doc_type=doc_type or "",
-            access_mode=mode or "",
-            content_visible=bool(content),
-        )
+    def explain(self, query: SearchQuery, visibility: Visibility) -> dict[str, Any]:
+        """How ``search`` would answer (for benchmarks and debugging): the ranking path taken."""
+        with self._lock:
+            searcher = Searcher(self._db, self.generation, self.count_cap, self.rank_window, self.scan_span)
+            searcher.run(query, visibility)
+            return dict(searcher.trace)

@@ -10,13 +10,18 @@ hidden is matched only against its metadata columns.
 
 from __future__ import annotations
 
+import sqlite3
+import zlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from archive.visibility import Visibility
-from search.folding import ParsedQuery, QueryGroup, QueryTerm, fold
-from search.index.base import SearchQuery
+from search.folding import ParsedQuery, QueryGroup, QueryTerm, fold, parse_query
+from search.highlight import highlight, snippet
+from search.index.base import Hit, SearchQuery, SearchResult
 
 META_EXACT = ("title_x", "subject_x", "other_x")
 META_FOLDED = ("title_f", "subject_f", "other_f")
@@ -76,6 +81,59 @@ def match_expression(query: ParsedQuery, cols: ColumnSet) -> str:
     return " AND ".join(_group(g, cols) for g in query.groups if g.terms)
 
 
+# -- cheap expressions: counting, cost estimates, ranking tiers, the OR fallback ----------------
+
+
+def _lean_group(group: QueryGroup, cols: ColumnSet) -> str:
+    terms = group.terms
+    if group.phrase and len(terms) > 1:
+        return f"{_cols(cols.folded)} : {_phrase([t.folded for t in terms], terms[-1].prefix)}"
+    return "(" + " AND ".join(f"{_cols(cols.folded)} : {_phrase([t.folded], t.prefix)}" for t in terms) + ")"
+
+
+def lean_expression(query: ParsedQuery, cols: ColumnSet) -> str:
+    """The same match set as :func:`match_expression`, without the scoring-only OR branches."""
+    return " AND ".join(_lean_group(g, cols) for g in query.groups if g.terms)
+
+
+def leaf_expressions(query: ParsedQuery) -> list[str]:
+    """One expression per distinct folded term: what bm25 has to count documents for."""
+    leaves = {(t.folded, t.prefix) for t in query.terms}
+    return [f"{_cols(ALL_COLUMNS.folded)} : {_phrase([f], p)}" for f, p in sorted(leaves)]
+
+
+def tier_expressions(query: ParsedQuery) -> list[tuple[str, bool]]:
+    """Expressions for ranking tiers, best first: phrase in metadata, all terms in metadata,
+    phrase anywhere; ``True`` marks a tier that reads the body (content-visible records only)."""
+    loose = [g for g in query.groups if g.terms and not g.phrase]
+    tiers: list[tuple[str, bool]] = []
+    if loose and len(loose[0].terms) > 1 and not any(t.prefix for t in loose[0].terms):
+        phrase = QueryGroup(loose[0].terms, phrase=True)
+        rest = [g for g in query.groups if g.terms and g is not loose[0]]
+        tiers.append((lean_expression(ParsedQuery((phrase, *rest)), META_COLUMNS), False))
+        tiers.append((lean_expression(query, META_COLUMNS), False))
+        tiers.append((lean_expression(ParsedQuery((phrase, *rest)), ALL_COLUMNS), True))
+    else:
+        tiers.append((lean_expression(query, META_COLUMNS), False))
+    return tiers
+
+
+def fallback_expression(query: ParsedQuery, cols: ColumnSet) -> str | None:
+    """Records holding all but one of the loose words (for queries of three or more words).
+
+    Used to widen a short AND result: such records are listed after every full match.
+    """
+    loose = [g for g in query.groups if g.terms and not g.phrase]
+    if not loose or len(loose[0].terms) < 4 or len(query.groups) > 1:
+        return None
+    terms = loose[0].terms
+    options = []
+    for skip in range(len(terms)):
+        kept = QueryGroup(tuple(t for i, t in enumerate(terms) if i != skip), phrase=False)
+        options.append("(" + _group(kept, cols) + ")")
+    return " OR ".join(options)
+
+
 def _in(column: str, values: frozenset[str] | tuple[str, ...], params: list[Any]) -> str:
     if not values:
         return "0"
@@ -127,3 +185,199 @@ def filter_condition(query: SearchQuery, params: list[Any], alias: str = "d") ->
         parts.append(f"{alias}.issued_date <= ?")
         params.append(query.date_to.isoformat())
     return " AND ".join(parts)
+
+
+# -- the query plan ----------------------------------------------------------------------------
+
+# A candidate row: (rowid, content visible, agency, year, doc_type, mode, issued_date, score).
+Row = tuple[int, int, str | None, int | None, str | None, str | None, str | None, float]
+_CARRY = "a.agency_code, a.year, a.doc_type, a.access_mode, a.issued_date"
+
+
+def _sorted(rows: list[Row], sort: str, by_score: bool) -> list[Row]:
+    out = sorted(rows, key=lambda r: r[0])
+    if sort == "date_asc":
+        out.sort(key=lambda r: (r[6] is None, r[6] or ""))
+    else:
+        out.sort(key=lambda r: (r[6] is not None, r[6] or ""), reverse=True)
+    if by_score and sort == "relevance":
+        out.sort(key=lambda r: r[7])
+    return out
+
+
+class Searcher:
+    """One search over generation ``g`` of an open index (the caller holds its lock).
+
+    * A term found in at most ``cap`` records is *cheap*: when every term is, the whole match
+      set is scored with bm25 (whose IDF step reads every posting of every term).
+    * Otherwise the newest ``cap + 1`` visible matches among the newest ``span`` records are
+      scanned without scoring: totals and facets are exact below the cap when the index holds
+      no more than ``span`` records, else lower bounds counted over those; ranking puts the newest
+      ``window`` matches into tiers (phrase in title/subject, all words there, phrase anywhere,
+      the rest) and a date sort walks the date index checking each record against the query.
+    """
+
+    def __init__(self, db: sqlite3.Connection, g: int, cap: int, window: int, span: int) -> None:
+        self.db, self.g, self.cap, self.window, self.span = db, g, cap, window, span
+        self.trace: dict[str, Any] = {}
+
+    def _branches(self, vis: Visibility) -> list[tuple[ColumnSet, str, list[Any], int]]:
+        cparams: list[Any] = []
+        out = [(ALL_COLUMNS, content_condition(vis, cparams, "a"), cparams, 1)]
+        if vis.content_modes is not None:  # some records may show their metadata only
+            mparams: list[Any] = []
+            meta = metadata_condition(vis, mparams, "a")
+            meta += " AND NOT (" + content_condition(vis, mparams, "a") + ")"
+            out.append((META_COLUMNS, meta, mparams, 0))
+        return out
+
+    def _scan(
+        self, expr: str, cond: str, params: list[Any], content: int, scored: bool, limit: int, floor: int = 0
+    ) -> list[Row]:
+        g = self.g
+        score = f"bm25(fts_{g}, {', '.join(str(w) for w in WEIGHTS)})" if scored else "0.0"
+        sql = (
+            f"SELECT fts_{g}.rowid, {content}, {_CARRY}, {score} FROM fts_{g}"
+            f" CROSS JOIN attrs_{g} a ON a.rowid = fts_{g}.rowid WHERE fts_{g} MATCH ? AND fts_{g}.rowid > ?"
+            f" AND {cond} ORDER BY fts_{g}.rowid DESC LIMIT ?"
+        )
+        return [tuple(r) for r in self.db.execute(sql, [expr, floor, *params, limit])]
+
+    def _cheap(self, parsed: ParsedQuery) -> bool:
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM fts_{self.g} WHERE fts_{self.g} MATCH ? LIMIT ?)"
+        return all(self.db.execute(sql, (leaf, self.cap + 1)).fetchone()[0] <= self.cap
+                   for leaf in leaf_expressions(parsed))  # fmt: skip
+
+    def run(self, query: SearchQuery, vis: Visibility) -> SearchResult:
+        parsed = parse_query(query.text)
+        fparams: list[Any] = []
+        filters = filter_condition(query, fparams, "a")
+        branches = [
+            (c, f"{cond} AND {filters}", [*p, *fparams], flag) for c, cond, p, flag in self._branches(vis)
+        ]
+        cheap = bool(parsed) and self._cheap(parsed)
+        floor = 0
+        if parsed and not cheap:  # an AND of frequent words: look at the newest ``span`` records only
+            floor = max(
+                0,
+                int(self.db.execute(f"SELECT max(rowid) FROM attrs_{self.g}").fetchone()[0] or 0) - self.span,
+            )
+        rows: list[Row] = []
+        for cols, cond, params, flag in branches:
+            if not parsed:
+                sql = (f"SELECT a.rowid, {flag}, {_CARRY}, 0.0 FROM attrs_{self.g} a WHERE {cond}"
+                       f" ORDER BY a.rowid DESC LIMIT ?")  # fmt: skip
+                rows += [tuple(r) for r in self.db.execute(sql, [*params, self.cap + 1])]
+            elif cheap:
+                rows += self._scan(match_expression(parsed, cols), cond, params, flag, True, self.cap + 1)
+            else:
+                rows += self._scan(
+                    lean_expression(parsed, cols), cond, params, flag, False, self.cap + 1, floor
+                )
+        rows.sort(key=lambda r: -r[0])
+        capped = len(rows) > self.cap or floor > 0
+        rows = rows[: self.cap]
+        need = query.offset + query.per_page
+        self.trace = {"cheap": cheap, "capped": capped, "matches": len(rows), "floor": floor}
+        if cheap and query.sort == "relevance" and 0 < len(rows) < need:
+            rows = _sorted(rows, "relevance", True) + self._fallback(parsed, branches, {r[0] for r in rows})
+            ordered = rows
+        elif parsed and query.sort == "relevance" and not cheap:
+            ordered = self._tiers(parsed, rows[: self.window], need)
+        elif capped:
+            ordered = self._date_walk(parsed, branches, query.sort, need)
+        else:
+            ordered = _sorted(rows, query.sort, cheap)
+        facets = {name: _facet(rows, _FACET_INDEX[name]) for name in query.facets}
+        hits = self._hits(ordered[query.offset : need], parsed)
+        return SearchResult(total=len(rows), hits=hits, facets=facets, page=query.page,
+                            per_page=query.per_page, total_is_exact=not capped)  # fmt: skip
+
+    def _fallback(self, parsed: ParsedQuery, branches: list[Any], seen: set[int]) -> list[Row]:
+        extra: list[Row] = []
+        for cols, cond, params, flag in branches:
+            expr = fallback_expression(parsed, cols)
+            if expr:
+                extra += [r for r in self._scan(expr, cond, params, flag, True, self.cap) if r[0] not in seen]
+        self.trace["fallback"] = len(extra)
+        return _sorted(extra, "relevance", True)
+
+    def _tiers(self, parsed: ParsedQuery, window: list[Row], need: int) -> list[Row]:
+        if not window:
+            return []
+        low = min(r[0] for r in window)
+        tiers = tier_expressions(parsed)
+        rank = {r[0]: len(tiers) for r in window}
+        sql = f"SELECT rowid FROM fts_{self.g} WHERE fts_{self.g} MATCH ? AND rowid >= ?"
+        for level in range(len(tiers) - 1, -1, -1):
+            expr, _body = tiers[level]
+            for (rowid,) in self.db.execute(sql, (expr, low)):
+                if rowid in rank:
+                    rank[rowid] = level
+        content = {r[0]: r[1] for r in window}
+        for rowid, level in rank.items():  # metadata-only records cannot rank by their body
+            if not content[rowid] and tiers[min(level, len(tiers) - 1)][1]:
+                rank[rowid] = len(tiers)
+        ordered = _sorted(window, "relevance", False)
+        ordered.sort(key=lambda r: rank[r[0]])
+        self.trace["tiers"] = [sum(1 for v in rank.values() if v == t) for t in range(len(tiers) + 1)]
+        return [(*r[:7], -float(len(tiers) - rank[r[0]])) for r in ordered]
+
+    def _date_walk(self, parsed: ParsedQuery, branches: list[Any], sort: str, need: int) -> list[Row]:
+        """Sorted by date over a large match set: walk the date index, test each record."""
+        g, conds, args = self.g, [], []
+        for cols, cond, params, _flag in branches:
+            if parsed:
+                cond += (
+                    f" AND EXISTS (SELECT 1 FROM fts_{g} WHERE fts_{g} MATCH ? AND fts_{g}.rowid = a.rowid)"
+                )
+                params = [*params, lean_expression(parsed, cols)]
+            conds.append(f"({cond})")
+            args.append(params)
+        content = f"CASE WHEN {conds[0]} THEN 1 ELSE 0 END"
+        where = " OR ".join(conds)
+        direction = "ASC" if sort == "date_asc" else "DESC"
+        select = f"SELECT a.rowid, {content}, {_CARRY}, 0.0 FROM attrs_{g} a WHERE a.issued_date"
+        sql = (
+            f"SELECT * FROM ({select} IS NOT NULL AND ({where}) ORDER BY a.issued_date {direction}, a.rowid"
+            f" LIMIT ?) UNION ALL SELECT * FROM ({select} IS NULL AND ({where}) ORDER BY a.rowid LIMIT ?)"
+        )
+        one = [*args[0], *(p for a in args for p in a), need]
+        self.trace["date_walk"] = True
+        return [tuple(r) for r in self.db.execute(sql, [*one, *one])][:need]
+
+    def _hits(self, rows: list[Row], parsed: ParsedQuery) -> tuple[Hit, ...]:
+        if not rows:
+            return ()
+        sql = (f"SELECT rowid, id, dossier_id, dossier_code, title, subject, body FROM docs_{self.g}"
+               f" WHERE rowid IN ({','.join('?' * len(rows))})")  # fmt: skip
+        docs = {r[0]: r for r in self.db.execute(sql, [r[0] for r in rows])}
+        return tuple(_hit(row, docs[row[0]], parsed) for row in rows if row[0] in docs)
+
+
+_FACET_INDEX = {"agency": 2, "year": 3, "doc_type": 4, "access_mode": 5}
+
+
+def _facet(rows: list[Row], index: int) -> dict[str, int]:
+    counts = Counter(str(r[index]) for r in rows if r[index] is not None and r[index] != "")
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _hit(row: Row, doc: tuple[Any, ...], parsed: ParsedQuery) -> Hit:
+    _rowid, content, agency, _year, doc_type, mode, issued, score = row
+    _, doc_id, dossier_id, dossier_code, title, subject, body = doc
+    text = ""
+    if content and parsed:
+        text = snippet(zlib.decompress(body).decode("utf-8"), parsed)
+        if "<mark>" not in text and subject:
+            text = snippet(subject, parsed)
+    elif subject:
+        text = snippet(subject, parsed)
+    if not text and content:
+        text = snippet(zlib.decompress(body).decode("utf-8"), parsed)
+    return Hit(
+        id=doc_id, dossier_id=dossier_id, dossier_code=dossier_code or "", title=title or "",
+        score=-float(score or 0.0), snippet=text,
+        title_html=highlight(title or "", parsed), issued_date=date.fromisoformat(issued) if issued else None,
+        agency_code=agency or "", doc_type=doc_type or "", access_mode=mode or "", content_visible=bool(content),
+    )  # fmt: skip
