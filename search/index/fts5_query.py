@@ -14,6 +14,7 @@ import sqlite3
 import zlib
 from collections import Counter
 from collections.abc import Sequence
+from itertools import combinations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -118,19 +119,23 @@ def tier_expressions(query: ParsedQuery) -> list[tuple[str, bool]]:
     return tiers
 
 
-def fallback_expression(query: ParsedQuery, cols: ColumnSet) -> str | None:
-    """Records holding all but one of the loose words (for queries of three or more words).
+def fallback_expression(query: ParsedQuery, cols: ColumnSet, least: int = 2) -> str | None:
+    """Records holding at least ``least`` of three or more loose words in title, subject or body.
 
-    Used to widen a short AND result: such records are listed after every full match.
+    Used to widen a short AND result: such records are listed after every full match. Codes
+    and agency names (``other_*``) do not count: every record carries an agency name.
     """
     loose = [g for g in query.groups if g.terms and not g.phrase]
-    if not loose or len(loose[0].terms) < 4 or len(query.groups) > 1:
+    if not loose or len(loose[0].terms) < 3 or len(query.groups) > 1:
         return None
     terms = loose[0].terms
+    narrow = ColumnSet(
+        tuple(c for c in cols.exact if not c.startswith("other")),
+        tuple(c for c in cols.folded if not c.startswith("other")),
+    )
     options = []
-    for skip in range(len(terms)):
-        kept = QueryGroup(tuple(t for i, t in enumerate(terms) if i != skip), phrase=False)
-        options.append("(" + _group(kept, cols) + ")")
+    for kept in combinations(terms, min(least, len(terms))):
+        options.append("(" + _group(QueryGroup(kept, phrase=False), narrow) + ")")
     return " OR ".join(options)
 
 
