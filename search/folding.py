@@ -116,10 +116,34 @@ def tokenize(text: str) -> list[Token]:
     return list(iter_tokens(normalize(text)))
 
 
+# Whitespace-separated chunk → its (exact, folded) tokens. Text repeats the same few thousand
+# syllables, so indexing looks most chunks up instead of running the regex and the folding table.
+_CHUNKS: dict[str, tuple[str, str]] = {}
+_CHUNKS_MAX = 200_000
+
+
+def _chunk_tokens(chunk: str) -> tuple[str, str]:
+    found = _CHUNKS.get(chunk)
+    if found is None:
+        exact = " ".join(_TOKEN_RE.findall(chunk.casefold()))
+        found = (exact, _fold_word(exact))
+        if len(_CHUNKS) < _CHUNKS_MAX:
+            _CHUNKS[chunk] = found
+    return found
+
+
 def token_streams(text: str) -> tuple[str, str]:
-    """Return ``(exact, folded)`` space-joined token streams for indexing ``text``."""
-    exact = " ".join(_TOKEN_RE.findall(normalize(text).casefold()))
-    return exact, _fold_word(exact)
+    """Return ``(exact, folded)`` space-joined token streams for indexing ``text``.
+
+    Tokens never span whitespace, so each whitespace-separated chunk is analysed (and cached)
+    on its own; the result equals tokenising the whole text at once.
+    """
+    known = _CHUNKS.get
+    pairs = [known(chunk) or _chunk_tokens(chunk) for chunk in normalize(text).split()]
+    if not pairs:
+        return "", ""
+    exact, folded = zip(*pairs, strict=True)
+    return " ".join(filter(None, exact)), " ".join(filter(None, folded))
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,8 +119,8 @@ def tier_expressions(query: ParsedQuery) -> list[tuple[str, bool]]:
     return tiers
 
 
-def fallback_expression(query: ParsedQuery, cols: ColumnSet, least: int = 2) -> str | None:
-    """Records holding at least ``least`` of three or more loose words in title, subject or body.
+def fallback_expression(query: ParsedQuery, cols: ColumnSet) -> str | None:
+    """Records holding half (at least two) of three or more loose syllables in title, subject or body.
 
     Used to widen a short AND result: such records are listed after every full match. Codes
     and agency names (``other_*``) do not count: every record carries an agency name.
@@ -134,7 +134,7 @@ def fallback_expression(query: ParsedQuery, cols: ColumnSet, least: int = 2) -> 
         tuple(c for c in cols.folded if not c.startswith("other")),
     )
     options = []
-    for kept in combinations(terms, min(least, len(terms))):
+    for kept in combinations(terms, max(2, (len(terms) + 1) // 2)):
         options.append("(" + _group(QueryGroup(kept, phrase=False), narrow) + ")")
     return " OR ".join(options)
 
