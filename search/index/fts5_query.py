@@ -14,9 +14,9 @@ import sqlite3
 import zlib
 from collections import Counter
 from collections.abc import Sequence
-from itertools import combinations
 from dataclasses import dataclass
 from datetime import date
+from itertools import combinations
 from typing import Any
 
 from archive.visibility import Visibility
@@ -288,7 +288,8 @@ class Searcher:
             rows = _sorted(rows, "relevance", True) + self._fallback(parsed, branches, {r[0] for r in rows})
             ordered = rows
         elif parsed and query.sort == "relevance" and not cheap:
-            ordered = self._tiers(parsed, rows[: self.window], need)
+            rest = _sorted(rows[self.window :], "relevance", False)  # pages past the window
+            ordered = self._tiers(parsed, rows[: self.window]) + rest
         elif capped:
             ordered = self._date_walk(parsed, branches, query.sort, need)
         else:
@@ -307,7 +308,7 @@ class Searcher:
         self.trace["fallback"] = len(extra)
         return _sorted(extra, "relevance", True)
 
-    def _tiers(self, parsed: ParsedQuery, window: list[Row], need: int) -> list[Row]:
+    def _tiers(self, parsed: ParsedQuery, window: list[Row]) -> list[Row]:
         if not window:
             return []
         low = min(r[0] for r in window)

@@ -69,6 +69,15 @@ def test_above_the_cap_totals_are_lower_bounds_and_tiers_rank(tmp_path: Path) ->
     index.close()
 
 
+def test_pages_past_the_ranking_window_reach_the_cap(tmp_path: Path) -> None:
+    index = _index(tmp_path, count_cap=4, rank_window=2)
+    pages = [index.search(SearchQuery(text="van ban", page=p, per_page=2), EVERYTHING) for p in (1, 2, 3)]
+    seen = [h.id for page in pages for h in page.hits]
+    assert len(seen) == 4 == len(set(seen))  # the window (2), then the rest of the capped matches
+    assert pages[2].hits == () and pages[2].total == 4
+    index.close()
+
+
 def test_capped_scan_still_hides_restricted_content(tmp_path: Path) -> None:
     index = _index(tmp_path, count_cap=2, rank_window=2)
     secret = index.search(SearchQuery(text="xylophonqua"), PUBLIC)
