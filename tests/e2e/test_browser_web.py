@@ -17,13 +17,29 @@ pytestmark = pytest.mark.browser
 
 # username → the navigation entries (data-nav) the header must show, and where sign-in lands
 ROLES: dict[str, tuple[set[str], str]] = {
-    "admin": ({"dashboard", "admin-users", "admin-agencies", "admin-tokens", "portal"}, "/console/"),
-    "luutru": ({"dashboard", "access-requests", "portal"}, "/console/"),
-    "kiemtra": ({"dashboard", "portal"}, "/console/"),
-    "hoidong1": ({"portal"}, "/portal/"),
-    "giamdoc": ({"portal"}, "/portal/"),
-    "docgia": ({"portal", "my-requests"}, "/portal/"),
-    "vanthu": ({"portal"}, "/portal/"),
+    # the same navigation the Flask-level test expects (tests/web/test_routes_access.py NAV)
+    "admin": (
+        {
+            "dashboard",
+            "admin-users",
+            "admin-agencies",
+            "admin-tokens",
+            "portal",
+            "search",
+            "disposal",
+            "admin-settings",
+        },
+        "/console/",
+    ),
+    "luutru": (
+        {"dashboard", "access-requests", "ingest", "registers", "portal", "search", "disposal"},
+        "/console/",
+    ),
+    "kiemtra": ({"dashboard", "portal", "search", "disposal"}, "/console/"),
+    "hoidong1": ({"portal", "search", "disposal"}, "/portal/"),
+    "giamdoc": ({"portal", "search", "disposal"}, "/portal/"),
+    "docgia": ({"portal", "my-requests", "search"}, "/portal/"),
+    "vanthu": ({"portal", "search"}, "/portal/"),
 }
 
 
