@@ -6,6 +6,9 @@ on exact columns (an OR that cannot widen the match, since an exact hit is also 
 hit), so documents spelled as the query rank first. Loose words match as an AND, with their
 phrase OR-ed in as a boost. Visibility is expressed as column sets: a record whose content is
 hidden is matched only against its metadata columns.
+
+:class:`Searcher` is the query plan: bm25 over the whole match set when every term is rare
+enough, else a capped newest-first scan with ranking tiers (see ``docs/search.md``).
 """
 
 from __future__ import annotations
@@ -248,6 +251,31 @@ class Searcher:
         )
         return [tuple(r) for r in self.db.execute(sql, [expr, floor, *params, limit])]
 
+    def _scan_frequent(
+        self, parsed: ParsedQuery, vis: Visibility, filters: str, fparams: list[Any], floor: int
+    ) -> tuple[list[Row], bool]:
+        """One newest-first scan over records whose metadata is visible (all columns); records
+        showing metadata only are then checked against the metadata columns, over their range."""
+        g, cparams, mparams = self.g, list[Any](), list[Any]()
+        content = content_condition(vis, cparams, "a")
+        cond = metadata_condition(vis, mparams, "a")
+        sql = (
+            f"SELECT fts_{g}.rowid, ({content}), {_CARRY}, 0.0 FROM fts_{g} CROSS JOIN attrs_{g} a"
+            f" ON a.rowid = fts_{g}.rowid WHERE fts_{g} MATCH ? AND fts_{g}.rowid > ? AND {cond} AND {filters}"
+            f" ORDER BY fts_{g}.rowid DESC LIMIT ?"
+        )
+        expr = lean_expression(parsed, ALL_COLUMNS)
+        rows = [
+            tuple(r) for r in self.db.execute(sql, [*cparams, expr, floor, *mparams, *fparams, self.cap + 1])
+        ]
+        hidden = [r[0] for r in rows if not r[1]]
+        if hidden:
+            check = f"SELECT rowid FROM fts_{g} WHERE fts_{g} MATCH ? AND rowid BETWEEN ? AND ?"
+            meta = lean_expression(parsed, META_COLUMNS)
+            ok = {rowid for (rowid,) in self.db.execute(check, (meta, min(hidden), max(hidden)))}
+            return [r for r in rows if r[1] or r[0] in ok], len(rows) > self.cap
+        return rows, len(rows) > self.cap
+
     def _cheap(self, parsed: ParsedQuery) -> bool:
         sql = f"SELECT count(*) FROM (SELECT 1 FROM fts_{self.g} WHERE fts_{self.g} MATCH ? LIMIT ?)"
         return all(self.db.execute(sql, (leaf, self.cap + 1)).fetchone()[0] <= self.cap
@@ -268,19 +296,18 @@ class Searcher:
                 int(self.db.execute(f"SELECT max(rowid) FROM attrs_{self.g}").fetchone()[0] or 0) - self.span,
             )
         rows: list[Row] = []
-        for cols, cond, params, flag in branches:
+        for cols, cond, params, flag in branches if cheap or not parsed else ():
             if not parsed:
                 sql = (f"SELECT a.rowid, {flag}, {_CARRY}, 0.0 FROM attrs_{self.g} a WHERE {cond}"
                        f" ORDER BY a.rowid DESC LIMIT ?")  # fmt: skip
                 rows += [tuple(r) for r in self.db.execute(sql, [*params, self.cap + 1])]
-            elif cheap:
-                rows += self._scan(match_expression(parsed, cols), cond, params, flag, True, self.cap + 1)
             else:
-                rows += self._scan(
-                    lean_expression(parsed, cols), cond, params, flag, False, self.cap + 1, floor
-                )
+                rows += self._scan(match_expression(parsed, cols), cond, params, flag, True, self.cap + 1)
+        full = False
+        if parsed and not cheap:
+            rows, full = self._scan_frequent(parsed, vis, filters, fparams, floor)
         rows.sort(key=lambda r: -r[0])
-        capped = len(rows) > self.cap or floor > 0
+        capped = len(rows) > self.cap or full or floor > 0
         rows = rows[: self.cap]
         need = query.offset + query.per_page
         self.trace = {"cheap": cheap, "capped": capped, "matches": len(rows), "floor": floor}

@@ -89,6 +89,20 @@ def test_capped_scan_still_hides_restricted_content(tmp_path: Path) -> None:
     index.close()
 
 
+def test_capped_scan_matches_metadata_only_records_on_metadata(tmp_path: Path) -> None:
+    index = _index(tmp_path, count_cap=4, rank_window=4)
+    index.upsert([
+        _doc(12, "Hồ sơ nhân sự", "Văn bản điện tử nội bộ", mode="02"),  # words in the hidden body only
+        _doc(13, "Văn bản điện tử về nhân sự", "nội dung kín", mode="02"),  # words in the title
+    ])  # fmt: skip
+    result = index.search(SearchQuery(text="văn bản điện tử", per_page=50), PUBLIC)
+    found = {h.id: h for h in result.hits}
+    assert "doc:12" not in found
+    assert not found["doc:13"].content_visible and "kín" not in found["doc:13"].snippet
+    assert index.explain(SearchQuery(text="văn bản điện tử"), PUBLIC)["cheap"] is False
+    index.close()
+
+
 def test_date_sort_above_the_cap_walks_the_date_index(tmp_path: Path) -> None:
     index = _index(tmp_path, count_cap=3, rank_window=3)
     newest = index.search(SearchQuery(text="van ban dien tu", sort="date_desc", per_page=3), PUBLIC)
