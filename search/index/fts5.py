@@ -286,12 +286,20 @@ class Fts5Index:
             self._drop_generation(g)
             self._create_generation(g)
             self._set_meta("max_generation", str(g))
+            # Bulk load: no merging while writing; commit_rebuild merges once (optimize).
+            self._db.execute(f"INSERT INTO fts_{g}(fts_{g}, rank) VALUES ('automerge', 0)")
             self._building = g
         with self._lock:
             self._db.execute("PRAGMA synchronous=OFF")
 
     def commit_rebuild(self) -> None:
-        """Make the rebuilt generation current in one transaction and drop the old one."""
+        """Merge the rebuilt generation, make it current in one transaction, drop the old one."""
+        with self._tx() as db:
+            if self._building is None:
+                raise RebuildStateError("no rebuild in progress")
+            g = self._building
+            db.execute(f"INSERT INTO fts_{g}(fts_{g}, rank) VALUES ('automerge', 4)")
+            db.execute(f"INSERT INTO fts_{g}(fts_{g}) VALUES ('optimize')")
         with self._lock:
             self._db.execute("PRAGMA synchronous=NORMAL")
         with self._tx():
