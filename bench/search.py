@@ -202,9 +202,13 @@ def _build(index: Fts5Index, n: int) -> None:
     size = sum(
         Path(f"{index.path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{index.path}{s}").exists()
     )
+    pages = [
+        index._db.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_count", "freelist_count", "page_size")
+    ]
+    in_use = (pages[0] - pages[1]) * pages[2]
     print(
         f"indexed {n} docs in {took:.1f} s (+{docs.spent:.1f} s generating, not counted):"
-        f" {n / took:,.0f} docs/s; index {size / 2**20:,.1f} MiB"
+        f" {n / took:,.0f} docs/s; index file {size / 2**20:,.1f} MiB, {in_use / 2**20:,.1f} MiB in use"
     )
 
 

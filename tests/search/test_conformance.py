@@ -197,6 +197,7 @@ def test_facets_count_the_match_set(index: SearchIndex) -> None:
     assert result.facets["agency"] == {"UBND-DL": 2, "UBND-PT": 2}
     assert result.facets["year"] == {"2019": 1, "2020": 1, "2021": 1, "2022": 1}
     assert sum(result.facets["access_mode"].values()) == result.total == 4
+    assert result.total_is_exact  # small match sets are always counted exactly
 
 
 def test_field_filters(index: SearchIndex) -> None:
