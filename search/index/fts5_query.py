@@ -307,17 +307,18 @@ class Searcher:
         if parsed and not cheap:
             rows, full = self._scan_frequent(parsed, vis, filters, fparams, floor)
         rows.sort(key=lambda r: -r[0])
-        capped = len(rows) > self.cap or full or floor > 0
+        dense = len(rows) > self.cap or full  # more matches than the cap: walking dates finds them fast
+        capped = dense or floor > 0
         rows = rows[: self.cap]
         need = query.offset + query.per_page
         self.trace = {"cheap": cheap, "capped": capped, "matches": len(rows), "floor": floor}
         if cheap and query.sort == "relevance" and 0 < len(rows) < need:
             rows = _sorted(rows, "relevance", True) + self._fallback(parsed, branches, {r[0] for r in rows})
-            ordered = rows
+            ordered, capped = rows, len(rows) > self.cap
         elif parsed and query.sort == "relevance" and not cheap:
             rest = _sorted(rows[self.window :], "relevance", False)  # pages past the window
             ordered = self._tiers(parsed, rows[: self.window]) + rest
-        elif capped:
+        elif dense:
             ordered = self._date_walk(parsed, branches, query.sort, need)
         else:
             ordered = _sorted(rows, query.sort, cheap)

@@ -122,6 +122,9 @@ def test_scan_span_limits_frequent_word_queries_to_newest_records(tmp_path: Path
     result = index.search(SearchQuery(text="văn bản", per_page=50), EVERYTHING)
     assert not result.total_is_exact
     assert {h.id for h in result.hits} <= {"doc:9", "doc:10", "doc:11"}
+    by_date = index.search(SearchQuery(text="văn bản", sort="date_asc"), EVERYTHING)
+    assert [h.id for h in by_date.hits] == ["doc:9", "doc:10", "doc:11"]  # sorted, not walked
+    assert "date_walk" not in index.explain(SearchQuery(text="văn bản", sort="date_asc"), EVERYTHING)
     rare = index.search(SearchQuery(text="chế"), EVERYTHING)  # a rare word: whole index, exact
     assert rare.total_is_exact and [h.id for h in rare.hits] == ["doc:10"]
     index.close()
