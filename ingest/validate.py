@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -155,18 +157,43 @@ def check_file(task: FileTask) -> FileResult:
     return FileResult(task.path, identity, report, sig, tuple(_with_path(findings, task.path)))
 
 
+POOL_MIN_FILES = 4  # fewer files are checked in-process: starting workers would cost more
 _POOL: ProcessPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 
 
 def _pool() -> ProcessPoolExecutor:
-    """One pool of worker processes per archive process, started on first use (forkserver: safe
-    to start from a threaded web server)."""
+    """One pool of worker processes per archive process, started on first use.
+
+    ``spawn`` (not fork: safe from a threaded web server) makes the workers direct children of
+    this process, so ``_die_with_parent`` ties their lives to it: a crash leaves no orphans."""
     global _POOL
     with _POOL_LOCK:
         if _POOL is None:
-            _POOL = ProcessPoolExecutor(max_workers=os.cpu_count() or 2, mp_context=get_context("forkserver"))
+            _POOL = ProcessPoolExecutor(
+                max_workers=os.cpu_count() or 2,
+                mp_context=get_context("spawn"),
+                initializer=_die_with_parent,
+            )
         return _POOL
+
+
+def _die_with_parent() -> None:
+    """Make a worker die when its parent does (Linux), so a crashed archive process leaves no
+    orphan workers holding its files and pipes open."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent is already gone
+            os._exit(1)
+
+
+def _chunksize(tasks: int) -> int:
+    """Files per worker round trip: few round trips for many small files, yet about four
+    batches per worker so that one slow file does not leave the other workers idle."""
+    workers = os.cpu_count() or 2
+    return max(1, min(16, tasks // (workers * 4)))
 
 
 def check_files(ins: Inspection) -> dict[str, FileResult]:
@@ -184,8 +211,8 @@ def check_files(ins: Inspection) -> dict[str, FileResult]:
         )
         for f in ins.staged.files
     ]
-    if ins.policy.workers > 1 and len(tasks) > 1:
-        results = list(_pool().map(check_file, tasks, chunksize=1))
+    if ins.policy.workers > 1 and len(tasks) >= POOL_MIN_FILES:
+        results = list(_pool().map(check_file, tasks, chunksize=_chunksize(len(tasks))))
     else:
         results = [check_file(t) for t in tasks]
     return {r.path: r for r in results}
