@@ -1,4 +1,5 @@
-"""Streamed SHA-256 and the shared I/O budget (token bucket) for fixity audits.
+"""Streamed SHA-256, several digests in one read, digests carried from intake, and the shared
+I/O budget (token bucket) for fixity audits.
 
 Files are read in 1 MiB chunks into one preallocated buffer (``readinto`` + ``memoryview``),
 so memory stays flat whatever the file size. ``hashlib`` releases the GIL for updates larger
@@ -12,11 +13,14 @@ import io
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO, Protocol
 
 CHUNK = 1024 * 1024  # 1 MiB
 MB = 1_000_000
+PARALLEL_MIN = 256 * 1024  # below this a second thread costs more than it saves
 
 
 class _Reader(Protocol):
@@ -162,3 +166,80 @@ class HashingReader:
 
     def hexdigest(self) -> str:
         return self._digest.hexdigest()
+
+
+class Digests:
+    """Several digests of one stream at once; large chunks are hashed in parallel threads.
+
+    ``hashlib`` releases the GIL for updates above 2 KiB, so SHA-256 (SHA-NI) and SHA-512 of
+    a 1 MiB chunk run on two cores: the slower one sets the pace instead of their sum.
+    """
+
+    _pool: ThreadPoolExecutor | None = None
+    _pool_lock = threading.Lock()
+
+    def __init__(self, algorithms: Sequence[str]) -> None:
+        self.hashers = {name: hashlib.new(name) for name in algorithms}
+        self._first, *self._rest = self.hashers.values()
+
+    @classmethod
+    def _executor(cls) -> ThreadPoolExecutor:
+        with cls._pool_lock:
+            if cls._pool is None:
+                cls._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="digest")
+            return cls._pool
+
+    def update(self, chunk: bytes | memoryview) -> None:
+        """Feed ``chunk`` to every hasher; returns when all are done (the buffer may be reused)."""
+        if not self._rest or len(chunk) < PARALLEL_MIN:
+            for h in self.hashers.values():
+                h.update(chunk)
+            return
+        pool = self._executor()
+        futures = [pool.submit(h.update, chunk) for h in self._rest]
+        self._first.update(chunk)
+        for future in futures:
+            future.result()
+
+    def hexdigests(self) -> dict[str, str]:
+        return {name: h.hexdigest() for name, h in self.hashers.items()}
+
+
+# -- digests carried from intake ---------------------------------------------------------------
+# Intake hashes every received file as it writes it. Packaging hard-links those files (same
+# inode), so it may take the digests from here instead of reading the bytes again. An entry is
+# keyed by the file's identity and state (device, inode, size, mtime): a rewrite of the file
+# changes its mtime, and a copy is another inode, so either misses and is hashed afresh.
+_KNOWN: OrderedDict[tuple[int, int, int, int], dict[str, str]] = OrderedDict()
+_KNOWN_LOCK = threading.Lock()
+KNOWN_MAX = 100_000
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def remember_digests(path: str | os.PathLike[str], digests: Mapping[str, str]) -> None:
+    """Record the digests of the file at ``path`` as it is now (called by whoever just wrote it)."""
+    key = _identity(os.stat(path))
+    with _KNOWN_LOCK:
+        _KNOWN[key] = dict(digests)
+        _KNOWN.move_to_end(key)
+        while len(_KNOWN) > KNOWN_MAX:
+            _KNOWN.popitem(last=False)
+
+
+def known_digests(path: str | os.PathLike[str], algorithms: Sequence[str]) -> dict[str, str] | None:
+    """Digests recorded for this very file (same inode, size and mtime), or None."""
+    key = _identity(os.stat(path))
+    with _KNOWN_LOCK:
+        found = _KNOWN.get(key)
+    if found is None or any(a not in found for a in algorithms):
+        return None
+    return {a: found[a] for a in algorithms}
+
+
+def forget_digests() -> None:
+    """Drop every recorded digest (tests; a long-running process never needs to)."""
+    with _KNOWN_LOCK:
+        _KNOWN.clear()

@@ -12,14 +12,16 @@ from the file itself (DSS or the signer's adbe-revocationInfoArchival attribute)
 
 from __future__ import annotations
 
+import binascii
 import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
@@ -27,8 +29,9 @@ from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives.serialization import Encoding
+from pyhanko.pdf_utils import generic as pdf_generic
 from pyhanko.pdf_utils.crypt.api import AuthStatus
-from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.misc import PDF_WHITESPACE, PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESIndeterminate
 from pyhanko.sign.diff_analysis import ModificationLevel
@@ -192,16 +195,56 @@ class SignatureReport:
         return {"path": self.path, "valid": self.valid, "signatures": [s.to_json() for s in self.signatures]}
 
 
+# pyHanko reads a PDF hex string (a signature's /Contents, several times per signature: once per
+# revision it looks at) one byte per Python call. This reader takes the common case — hex
+# digits and whitespace up to ``>`` — in blocks, and hands anything else (a comment, a stray
+# character, the end of the file) back to pyHanko's own reader, so results and errors are
+# pyHanko's. Installed once, when this module is imported.
+_PDF_HEX_READER = pdf_generic.read_hex_string_from_stream
+HEX_BLOCK = 8192
+
+
+def _read_hex_string(stream: BinaryIO) -> Any:
+    start = stream.tell()
+    stream.read(1)  # the opening "<"
+    parts: list[bytes] = []
+    while True:
+        block = stream.read(HEX_BLOCK)
+        end = block.find(b">")
+        if end >= 0 or not block:
+            break
+        parts.append(block)
+    body = b"".join(parts) + block[: max(end, 0)]
+    digits = body.translate(None, PDF_WHITESPACE)
+    if end < 0 or digits.translate(None, pdf_generic.HEX_DIGITS):
+        stream.seek(start)
+        return _PDF_HEX_READER(stream)
+    stream.seek(start + len(body) + 2)
+    if len(digits) % 2:
+        digits += b"0"
+    return pdf_generic.pdf_string(binascii.unhexlify(digits))
+
+
+if pdf_generic.read_hex_string_from_stream is _PDF_HEX_READER:
+    pdf_generic.read_hex_string_from_stream = _read_hex_string
+
+
+@lru_cache(maxsize=64)
+def _asn1_from_bytes(data: bytes) -> tuple[asn1_x509.Certificate, ...]:
+    """Parsed once per process: anchors are the same for every file (and asn1crypto caches the
+    prepared names it compares on the objects themselves)."""
+    return tuple(asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in parse_certificates(data))
+
+
 def _as_asn1(sources: Sequence[CertSource | cx509.Certificate]) -> list[asn1_x509.Certificate]:
     out: list[asn1_x509.Certificate] = []
     for src in sources:
         if isinstance(src, cx509.Certificate):
-            certs = [src]
+            out.append(asn1_x509.Certificate.load(src.public_bytes(Encoding.DER)))
         elif isinstance(src, Path):
-            certs = parse_certificates(src.read_bytes())
+            out.extend(_asn1_from_bytes(src.read_bytes()))
         else:
-            certs = parse_certificates(bytes(src))
-        out.extend(asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in certs)
+            out.extend(_asn1_from_bytes(bytes(src)))
     return out
 
 

@@ -1,13 +1,19 @@
-"""Write received bytes into the staging folder: streamed, counted, hashed in one pass."""
+"""Write received bytes into the staging folder: streamed, counted, hashed in one pass.
+
+Each file gets its SHA-256 (checked against the declaration) and, in the same read, the
+SHA-512 the bag manifests need; both are remembered (``archive.fixity.hashing``) so that
+packaging, which hard-links the staged file, does not read it again.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+from archive.fixity.hashing import Digests, remember_digests
 
 from . import refusals
 from .checksums import CHUNK
@@ -15,7 +21,9 @@ from .errors import SubmissionRefused
 from .names import SafeName
 from .submission import IntakeLimits, StagedFile
 
-__all__ = ["RATIO_FLOOR", "ByteBudget", "copy_into", "prepare_target", "ratio_exceeded"]
+__all__ = ["ALGORITHMS", "RATIO_FLOOR", "ByteBudget", "copy_into", "prepare_target", "ratio_exceeded"]
+
+ALGORITHMS = ("sha256", "sha512")  # declared checksums; the packages' bag manifests
 
 # Small entries compress extremely well when they are repetitive (XML, blank forms); the
 # ratio limit applies only once an entry has expanded past this many bytes.
@@ -80,13 +88,16 @@ def copy_into(
     (``intake.zip_bomb`` for ZIP entries, ``intake.too_large`` otherwise).
     """
     limits = budget.limits
-    digest = hashlib.sha256()
+    digests = Digests(ALGORITHMS)
     size = 0
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
     fd = os.open(target, _OPEN_FLAGS, 0o640)
-    with os.fdopen(fd, "wb") as out:
-        while chunk := source.read(CHUNK):
-            size += len(chunk)
-            budget.bytes += len(chunk)
+    with os.fdopen(fd, "wb", buffering=0) as out:
+        while n := _fill(source, view):
+            chunk = view[:n]
+            size += n
+            budget.bytes += n
             if size > limits.max_file_bytes:
                 raise _over(rel, size, limits.max_file_bytes, entry)
             if budget.bytes > limits.max_bytes:
@@ -103,6 +114,25 @@ def copy_into(
                         )
                     ]
                 )
-            digest.update(chunk)
-            out.write(chunk)
-    return StagedFile(rel, size, digest.hexdigest())
+            digests.update(chunk)
+            _write_all(out, chunk)
+    found = digests.hexdigests()
+    remember_digests(target, found)
+    return StagedFile(rel, size, found["sha256"])
+
+
+def _fill(source: IO[bytes], view: memoryview) -> int:
+    """Read the next piece of ``source`` into ``view`` (no new bytes object when it can)."""
+    readinto = getattr(source, "readinto", None)
+    if readinto is not None:
+        return int(readinto(view) or 0)
+    data = source.read(len(view))
+    view[: len(data)] = data
+    return len(data)
+
+
+def _write_all(out: IO[bytes], chunk: memoryview) -> None:
+    """Unbuffered writes may be short: write until the whole chunk is out."""
+    while chunk:
+        written = out.write(chunk)
+        chunk = chunk[written or 0 :]

@@ -2,7 +2,8 @@
 
 Payload files are hard-linked when source and bag share a file system (``link=True``) and
 streamed in 1 MiB chunks otherwise; either way SHA-256 and SHA-512 are computed in the same
-single read. Tag files (``bagit.txt``, ``bag-info.txt``, manifests) follow RFC 8493 1.0.
+single read. A hard link to a file whose digests intake recorded (same inode, size and
+mtime: ``archive.fixity.hashing.known_digests``) is not read at all. Tag files (``bagit.txt``, ``bag-info.txt``, manifests) follow RFC 8493 1.0.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from archive.bags import CHUNK, digest_file, encode_manifest_path
+from archive.fixity.hashing import Digests, known_digests
 from archive.vntime import utcnow, vn_iso
 from ingest.package.errors import UnsafePath
 
@@ -101,7 +103,10 @@ def place_file(
             linked = True
         except OSError:
             linked = False
-    digests = digest_file(dst, ALGORITHMS, progress) if linked else _copy_with_digests(src, dst, progress)
+    if linked:
+        digests = known_digests(dst, ALGORITHMS) or _digest(dst, progress)
+    else:
+        digests = _copy_with_digests(src, dst, progress)
     return PackageFile(
         rel=safe_relative(rel).as_posix(),
         size=dst.stat().st_size,
@@ -127,20 +132,31 @@ def write_bytes_file(root: Path, rel: str, content: bytes, mimetype: str) -> Pac
     )
 
 
-def _copy_with_digests(src: Path, dst: Path, progress: Progress | None) -> dict[str, str]:
-    hashers = {name: hashlib.new(name) for name in ALGORITHMS}
+def _digest(path: Path, progress: Progress | None) -> dict[str, str]:
+    digests = Digests(ALGORITHMS)
     buf = bytearray(CHUNK)
     view = memoryview(buf)
-    with src.open("rb") as fin, dst.open("wb") as fout:
+    with path.open("rb", buffering=0) as fh:
+        while n := fh.readinto(buf):
+            digests.update(view[:n])
+            if progress is not None:
+                progress(n)
+    return digests.hexdigests()
+
+
+def _copy_with_digests(src: Path, dst: Path, progress: Progress | None) -> dict[str, str]:
+    digests = Digests(ALGORITHMS)
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    with src.open("rb", buffering=0) as fin, dst.open("wb") as fout:
         while n := fin.readinto(buf):
             chunk = view[:n]
             fout.write(chunk)
-            for h in hashers.values():
-                h.update(chunk)
+            digests.update(chunk)
             if progress is not None:
                 progress(n)
     shutil.copystat(src, dst)
-    return {name: h.hexdigest() for name, h in hashers.items()}
+    return digests.hexdigests()
 
 
 def bag_info_lines(info: Mapping[str, str | Sequence[str]]) -> str:
