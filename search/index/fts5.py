@@ -25,15 +25,17 @@ import threading
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from archive.visibility import Visibility
 from search.errors import IndexOutdated, RebuildStateError
-from search.folding import ANALYZER_VERSION, legacy_encoding, token_streams
+from search.folding import ANALYZER_VERSION, ParsedQuery, legacy_encoding, token_streams
+from search.highlight import highlight, snippet
 from search.index import fts5_query as q
-from search.index.base import IndexDoc, Progress, SearchQuery, SearchResult, rebuild_with
-from search.index.fts5_query import Searcher
+from search.index.base import Hit, IndexDoc, Progress, SearchQuery, SearchResult, rebuild_with
+from search.index.fts5_query import Row, Searcher
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,7 @@ class Fts5Index:
         self.batch_size = batch_size
         self.count_cap, self.rank_window = count_cap, min(rank_window, count_cap)
         self.scan_span = scan_span
+        self._limits = (count_cap, self.rank_window, scan_span)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
@@ -344,12 +347,33 @@ class Fts5Index:
     def search(self, query: SearchQuery, visibility: Visibility) -> SearchResult:
         """Run ``query`` as ``visibility`` allows; see ``docs/search.md`` for the rules."""
         with self._lock:
-            searcher = Searcher(self._db, self.generation, self.count_cap, self.rank_window, self.scan_span)
+            searcher = Searcher(self._db, self.generation, self._limits, _hit)
             return searcher.run(query, visibility)
 
     def explain(self, query: SearchQuery, visibility: Visibility) -> dict[str, Any]:
         """How ``search`` would answer (for benchmarks and debugging): the ranking path taken."""
         with self._lock:
-            searcher = Searcher(self._db, self.generation, self.count_cap, self.rank_window, self.scan_span)
+            searcher = Searcher(self._db, self.generation, self._limits, _hit)
             searcher.run(query, visibility)
             return dict(searcher.trace)
+
+
+def _hit(row: Row, doc: tuple[Any, ...], parsed: ParsedQuery) -> Hit:
+    """A result: snippet from the body when its content is visible, else from the subject."""
+    _rowid, content, agency, _year, doc_type, mode, issued, score = row
+    _, doc_id, dossier_id, dossier_code, title, subject, body = doc
+    text = ""
+    if content and parsed:
+        text = snippet(zlib.decompress(body).decode("utf-8"), parsed)
+        if "<mark>" not in text and subject:
+            text = snippet(subject, parsed)
+    elif subject:
+        text = snippet(subject, parsed)
+    if not text and content:
+        text = snippet(zlib.decompress(body).decode("utf-8"), parsed)
+    return Hit(
+        id=doc_id, dossier_id=dossier_id, dossier_code=dossier_code or "", title=title or "",
+        score=-float(score or 0.0), snippet=text,
+        title_html=highlight(title or "", parsed), issued_date=date.fromisoformat(issued) if issued else None,
+        agency_code=agency or "", doc_type=doc_type or "", access_mode=mode or "", content_visible=bool(content),
+    )  # fmt: skip

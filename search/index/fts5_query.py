@@ -14,17 +14,14 @@ enough, else a capped newest-first scan with ranking tiers (see ``docs/search.md
 from __future__ import annotations
 
 import sqlite3
-import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from itertools import combinations
 from typing import Any
 
 from archive.visibility import Visibility
 from search.folding import ParsedQuery, QueryGroup, QueryTerm, fold, parse_query
-from search.highlight import highlight, snippet
 from search.index.base import Hit, SearchQuery, SearchResult
 
 META_EXACT = ("title_x", "subject_x", "other_x")
@@ -200,6 +197,9 @@ def filter_condition(query: SearchQuery, params: list[Any], alias: str = "d") ->
 # A candidate row: (rowid, content visible, agency, year, doc_type, mode, issued_date, score).
 Row = tuple[int, int, str | None, int | None, str | None, str | None, str | None, float]
 _CARRY = "a.agency_code, a.year, a.doc_type, a.access_mode, a.issued_date"
+# Builds a Hit from a candidate row and its docs row (rowid, id, dossier_id, dossier_code,
+# title, subject, compressed body).
+HitMaker = Callable[[Row, tuple[Any, ...], ParsedQuery], Hit]
 
 
 def _sorted(rows: list[Row], sort: str, by_score: bool) -> list[Row]:
@@ -225,8 +225,9 @@ class Searcher:
       the rest) and a date sort walks the date index checking each record against the query.
     """
 
-    def __init__(self, db: sqlite3.Connection, g: int, cap: int, window: int, span: int) -> None:
-        self.db, self.g, self.cap, self.window, self.span = db, g, cap, window, span
+    def __init__(self, db: sqlite3.Connection, g: int, limits: tuple[int, int, int], hit: HitMaker) -> None:
+        self.db, self.g, self.hit = db, g, hit
+        self.cap, self.window, self.span = limits
         self.trace: dict[str, Any] = {}
 
     def _branches(self, vis: Visibility) -> list[tuple[ColumnSet, str, list[Any], int]]:
@@ -386,7 +387,7 @@ class Searcher:
         sql = (f"SELECT rowid, id, dossier_id, dossier_code, title, subject, body FROM docs_{self.g}"
                f" WHERE rowid IN ({','.join('?' * len(rows))})")  # fmt: skip
         docs = {r[0]: r for r in self.db.execute(sql, [r[0] for r in rows])}
-        return tuple(_hit(row, docs[row[0]], parsed) for row in rows if row[0] in docs)
+        return tuple(self.hit(row, docs[row[0]], parsed) for row in rows if row[0] in docs)
 
 
 _FACET_INDEX = {"agency": 2, "year": 3, "doc_type": 4, "access_mode": 5}
@@ -395,23 +396,3 @@ _FACET_INDEX = {"agency": 2, "year": 3, "doc_type": 4, "access_mode": 5}
 def _facet(rows: list[Row], index: int) -> dict[str, int]:
     counts = Counter(str(r[index]) for r in rows if r[index] is not None and r[index] != "")
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def _hit(row: Row, doc: tuple[Any, ...], parsed: ParsedQuery) -> Hit:
-    _rowid, content, agency, _year, doc_type, mode, issued, score = row
-    _, doc_id, dossier_id, dossier_code, title, subject, body = doc
-    text = ""
-    if content and parsed:
-        text = snippet(zlib.decompress(body).decode("utf-8"), parsed)
-        if "<mark>" not in text and subject:
-            text = snippet(subject, parsed)
-    elif subject:
-        text = snippet(subject, parsed)
-    if not text and content:
-        text = snippet(zlib.decompress(body).decode("utf-8"), parsed)
-    return Hit(
-        id=doc_id, dossier_id=dossier_id, dossier_code=dossier_code or "", title=title or "",
-        score=-float(score or 0.0), snippet=text,
-        title_html=highlight(title or "", parsed), issued_date=date.fromisoformat(issued) if issued else None,
-        agency_code=agency or "", doc_type=doc_type or "", access_mode=mode or "", content_visible=bool(content),
-    )  # fmt: skip
