@@ -208,9 +208,13 @@ SCHEMAS: dict[str, Any] = {
     },
     "SearchResult": {
         "type": "object",
-        "required": ["total", "page", "items"],
+        "required": ["total", "total_is_exact", "page", "items"],
         "properties": {
             "total": {"type": "integer"},
+            "total_is_exact": {
+                "type": "boolean",
+                "description": "false for very broad queries: total is then a lower bound (more than N).",
+            },
             "page": {"type": "integer"},
             "per_page": {"type": "integer"},
             "items": {"type": "array", "items": {"type": "object"}},

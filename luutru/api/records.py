@@ -139,7 +139,13 @@ def search() -> Response:
         }
         for h in result.hits
     ]
-    return jsonify(total=result.total, page=result.page, per_page=result.per_page, items=items)
+    return jsonify(
+        total=result.total,
+        total_is_exact=result.total_is_exact,
+        page=result.page,
+        per_page=result.per_page,
+        items=items,
+    )
 
 
 __all__ = ["register"]
