@@ -15,6 +15,7 @@ from luutru.api.auth import ApiState, RateLimiter, log_call
 from luutru.api.docs_page import render_docs
 from luutru.api.openapi import openapi_document
 from luutru.api.problems import attach_problem_handlers, route_app_errors
+from luutru.ratelimit import TokenBucket
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 submissions.register(bp)
@@ -35,7 +36,7 @@ def docs_page() -> Response:
     return Response(render_docs(openapi_document()), mimetype="text/html")
 
 
-def init_api(app: Flask, limiter: RateLimiter | None = None) -> None:
+def init_api(app: Flask, limiter: TokenBucket | None = None) -> None:
     """Mount the API on ``app`` (after the web app's error handlers are registered)."""
     app.extensions["luutru.api"] = ApiState(limiter=limiter or RateLimiter())
     csrf: Any = app.extensions.get("csrf")

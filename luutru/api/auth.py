@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -29,6 +27,7 @@ from ingest.formats import FormatPolicy
 from ingest.uploads import UploadLimits, UploadService
 from luutru.accounts import authenticate_token
 from luutru.api.problems import Problem
+from luutru.ratelimit import TokenBucket
 from luutru.services import Services
 from policies.access import Actor
 from search.service import SearchService
@@ -37,30 +36,9 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@dataclass
-class RateLimiter:
-    """Per-key token buckets: ``capacity`` calls at once, refilled at ``per_minute``.
-
-    ``clock`` returns seconds (monotonic); tests pass their own to step time.
-    """
-
-    capacity: int = 120
-    per_minute: float = 600.0
-    clock: Callable[[], float] = time.monotonic
-    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def take(self, key: str) -> float:
-        """Spend one call for ``key``: 0.0 when allowed, else the seconds until one is free."""
-        now = self.clock()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (float(self.capacity), now))
-            tokens = min(float(self.capacity), tokens + (now - last) * self.per_minute / 60.0)
-            if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1.0 - tokens) * 60.0 / self.per_minute
+def RateLimiter(capacity: int = 120, per_minute: float = 600.0, **kw: Any) -> TokenBucket:
+    """The API's per-token limiter: 120 calls at once, 600 a minute sustained."""
+    return TokenBucket(capacity=capacity, per_minute=per_minute, **kw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +70,7 @@ class ApiCaller:
 class ApiState:
     """What the API keeps per app: its limiter (replace it in tests to step time), its uploads."""
 
-    limiter: RateLimiter = field(default_factory=RateLimiter)
+    limiter: TokenBucket = field(default_factory=RateLimiter)
     _uploads: UploadService | None = None
 
     def search(self, svc: Services) -> SearchService:
@@ -161,7 +139,7 @@ def authenticate() -> ApiCaller:
         agency = s.scalar(select(Agency).where(Agency.id == token.agency_id))
         assert agency is not None
         caller = ApiCaller(token.id, token.prefix, agency.id, agency.code, token.scope_set())
-    wait = api_state().limiter.take(caller.prefix)
+    wait = api_state().limiter.wait(caller.prefix)
     if wait > 0:
         raise Problem(
             429,

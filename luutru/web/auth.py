@@ -11,10 +11,9 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
@@ -43,6 +42,7 @@ from archive import events
 from archive.catalog import AccessRequest, AccessRequestState, Agency, EventType, Outcome, Role, User
 from archive.vntime import as_utc, utcnow
 from luutru.accounts import check_password
+from luutru.ratelimit import TokenBucket
 from luutru.services import Services
 from policies.access import Actor
 
@@ -55,34 +55,6 @@ LIMITER_KEY = "luutru.login_limiter"
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-# -- rate limit --------------------------------------------------------------------------------
-@dataclass
-class TokenBucket:
-    """Per-key token buckets: ``capacity`` tries at once, refilled at ``per_minute``.
-
-    ``clock`` returns seconds (monotonic); tests pass their own to step time.
-    """
-
-    capacity: int = 20
-    per_minute: float = 20.0
-    clock: Callable[[], float] = time.monotonic
-    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def take(self, key: str) -> bool:
-        """Spend one token for ``key``; False when the bucket is empty."""
-        now = self.clock()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (float(self.capacity), now))
-            tokens = min(float(self.capacity), tokens + (now - last) * self.per_minute / 60.0)
-            allowed = tokens >= 1.0
-            self._buckets[key] = (tokens - 1.0 if allowed else tokens, now)
-            if len(self._buckets) > 10_000:  # forget the fullest buckets: they are idle
-                for stale in [k for k, (t, _) in self._buckets.items() if t >= self.capacity - 1][:5000]:
-                    del self._buckets[stale]
-            return allowed
 
 
 # -- the signed-in user --------------------------------------------------------------------------
