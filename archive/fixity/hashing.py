@@ -204,6 +204,16 @@ class Digests:
     def hexdigests(self) -> dict[str, str]:
         return {name: h.hexdigest() for name, h in self.hashers.items()}
 
+    @classmethod
+    def _forget_pool(cls) -> None:
+        """A forked child has none of its parent's threads: it starts its own pool when needed."""
+        cls._pool = None
+        cls._pool_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=Digests._forget_pool)
+
 
 # -- digests carried from intake ---------------------------------------------------------------
 # Intake hashes every received file as it writes it. Packaging hard-links those files (same

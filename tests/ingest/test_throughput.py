@@ -137,6 +137,18 @@ def test_parallel_digests_equal_hashlib(size: int) -> None:
     assert digests.hexdigests() == {a: hashlib.new(a, data).hexdigest() for a in ("sha256", "sha512", "md5")}
 
 
+def test_parallel_digests_work_in_a_forked_child() -> None:
+    big = os.urandom(1024 * 1024)
+    Digests(("sha256", "sha512")).update(big)  # the parent's pool is running
+    pid = os.fork()
+    if pid == 0:  # child: must not wait on threads that were not forked
+        d = Digests(("sha256", "sha512"))
+        d.update(big)
+        os._exit(0 if d.hexdigests()["sha512"] == hashlib.sha512(big).hexdigest() else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
 # -- replicas: kernel copy, then the copy is read back ------------------------------------------
 def test_put_package_reports_what_the_replica_holds(tmp_path: Path) -> None:
     src = tmp_path / "pkg"
