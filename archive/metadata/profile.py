@@ -9,6 +9,7 @@ in a profile or an override file is caught at load time, not silently ignored.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -151,8 +152,15 @@ def load_profile_file(path: Path, overrides: Path | None = None) -> Profile:
     """Load a profile from any TOML file (a new circular before it is shipped, a test profile).
 
     The profile's name is ``[profile] name``, else the file's stem; the override file's section
-    of that name is applied.
+    of that name is applied. Parsed profiles are cached by the files' paths and modification
+    times (profiles are immutable), so an edited file is read again.
     """
+    stamp = (path.stat().st_mtime_ns, overrides.stat().st_mtime_ns if overrides is not None else 0)
+    return _load_cached(path, overrides, stamp)
+
+
+@functools.lru_cache(maxsize=32)
+def _load_cached(path: Path, overrides: Path | None, _stamp: tuple[int, int]) -> Profile:
     raw = _read_toml(path)
     name = str(_as_table(raw.get("profile", {}), "[profile]").get("name", path.stem))
     if overrides is not None:
