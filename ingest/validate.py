@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -179,14 +178,20 @@ def _pool() -> ProcessPoolExecutor:
 
 
 def _die_with_parent() -> None:
-    """Make a worker die when its parent does (Linux), so a crashed archive process leaves no
-    orphan workers holding its files and pipes open."""
-    if sys.platform.startswith("linux"):
-        import ctypes
+    """Make a worker exit when its parent process does, so a crashed archive process leaves no
+    orphan workers holding its files and pipes open.
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() == 1:  # the parent is already gone
-            os._exit(1)
+    A watchdog thread polls the parent pid (PR_SET_PDEATHSIG would fire when the *thread* that
+    started the pool ends, which is not the process dying)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 def _chunksize(tasks: int) -> int:
