@@ -75,6 +75,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     session_minutes: int = 30
+    login_attempts_per_minute: int = 20  # per client address, sustained (a burst of as many)
     secure_cookies: bool = False  # set true behind HTTPS
     profile_overrides: Path | None = None  # TOML overriding unverified profile rules
     fault_points: tuple[str, ...] = ()  # recovery tests only: crash (SIGKILL) at these points

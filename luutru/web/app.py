@@ -89,7 +89,14 @@ def create_app(
     app.extensions["luutru"] = services
     CSRFProtect(app)
     init_i18n(app, settings.data_dir)
-    init_auth(app, settings.session_minutes, login_limiter)
+    init_auth(
+        app,
+        settings.session_minutes,
+        login_limiter
+        or TokenBucket(
+            capacity=settings.login_attempts_per_minute, per_minute=settings.login_attempts_per_minute
+        ),
+    )
     app.register_blueprint(console.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(portal.bp)

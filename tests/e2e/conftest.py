@@ -134,6 +134,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         **os.environ,
         "LUUTRU_DATA_DIR": str(settings.data_dir),
         "LUUTRU_PORT": str(port),
+        # one browser signs in as many roles in quick succession from one address
+        "LUUTRU_LOGIN_ATTEMPTS_PER_MINUTE": "1000",
         "LUUTRU_CONFIG": str(tmp / "none.toml"),
     }
     luutru = Path(sys.executable).with_name("luutru")
