@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,12 +29,3 @@ pass_ctx = click.make_pass_decorator(CliContext)
 
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def not_built(capability: str, issue: int) -> None:
-    """A placeholder for a command whose capability is not built yet: say so and exit 2."""
-    click.echo(
-        f"Chưa xây dựng / not built yet: {capability} (issue #{issue}). This command does nothing yet.",
-        err=True,
-    )
-    sys.exit(2)

@@ -96,6 +96,7 @@ def submission_group() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def submission_show(ctx: CliContext, submission_id: str, as_json: bool) -> None:
+    """Show a submission's state and findings (vi/en)."""
     try:
         result = ctx.services.ingest.result(submission_id)
     except ArchiveError as exc:
@@ -103,46 +104,29 @@ def submission_show(ctx: CliContext, submission_id: str, as_json: bool) -> None:
     _report(result, as_json)
 
 
-@submission_group.command("accept")
-@click.argument("submission_id")
-@click.option("--as", "actor", required=True, help="The archivist's username.")
-@click.option("--reason", default="")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-def submission_accept(ctx: CliContext, submission_id: str, actor: str, reason: str, as_json: bool) -> None:
-    try:
-        result = ctx.services.ingest.accept(submission_id, actor=Agent.person(actor), reason=reason)
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from exc
-    _report(result, as_json)
+def _decision(name: str, reason_help: str, reason_required: bool) -> None:
+    """Register `luutru submission NAME ID --as USER --reason …`, calling IngestService.NAME."""
+
+    @submission_group.command(name, help=f"{name.capitalize()} a submission (the agency sees the reason).")
+    @click.argument("submission_id")
+    @click.option("--as", "actor", required=True, help="Username of the person deciding.")
+    @click.option(
+        "--reason", required=reason_required, default=None if reason_required else "", help=reason_help
+    )
+    @click.option("--json", "as_json", is_flag=True)
+    @pass_ctx
+    def decide(ctx: CliContext, submission_id: str, actor: str, reason: str, as_json: bool) -> None:
+        act = getattr(ctx.services.ingest, name)
+        try:
+            result = act(submission_id, actor=Agent.person(actor), reason=reason)
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from exc
+        _report(result, as_json)
 
 
-@submission_group.command("reject")
-@click.argument("submission_id")
-@click.option("--as", "actor", required=True)
-@click.option("--reason", required=True, help="Sent back to the agency.")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-def submission_reject(ctx: CliContext, submission_id: str, actor: str, reason: str, as_json: bool) -> None:
-    try:
-        result = ctx.services.ingest.reject(submission_id, actor=Agent.person(actor), reason=reason)
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from exc
-    _report(result, as_json)
-
-
-@submission_group.command("withdraw")
-@click.argument("submission_id")
-@click.option("--as", "actor", required=True)
-@click.option("--reason", default="")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-def submission_withdraw(ctx: CliContext, submission_id: str, actor: str, reason: str, as_json: bool) -> None:
-    try:
-        result = ctx.services.ingest.withdraw(submission_id, actor=Agent.person(actor), reason=reason)
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from exc
-    _report(result, as_json)
+_decision("accept", "Why (optional).", reason_required=False)
+_decision("reject", "Sent back to the agency.", reason_required=True)
+_decision("withdraw", "Why the agency withdraws (thu hồi).", reason_required=False)
 
 
 @submission_group.command("recover")

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from archive import db
 from archive.catalog import Agency, ApiToken, Dossier, Event, User
 from luutru.cli.main import cli
-from luutru.cli.placeholders import PLANNED
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -41,21 +39,6 @@ def test_init_and_upgrade_are_idempotent(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "replicas" / "r1").is_dir() and (
         tmp_path / "data" / "replicas" / "r2"
     ).is_dir()
-
-
-@pytest.mark.parametrize(("group", "name", "capability", "issue"), PLANNED)
-def test_placeholders_say_not_built_and_exit_2(
-    tmp_path: Path, group: str | None, name: str, capability: str, issue: int
-) -> None:
-    args = [group, name] if group else [name]
-    cmd = cli
-    for part in args:  # a placeholder may since have been replaced by the real command
-        cmd = cmd.commands[part]  # type: ignore[attr-defined]
-    if "not built yet" not in (cmd.help or ""):
-        pytest.skip(f"{' '.join(args)} is built now")
-    result = CliRunner().invoke(cli, [*args, "x"], env=_env(tmp_path))
-    assert result.exit_code == 2
-    assert f"issue #{issue}" in result.output and capability in result.output
 
 
 def test_demo_seeds_agencies_users_token(tmp_path: Path) -> None:
