@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -36,12 +36,13 @@ from archive.catalog import (
     SubmissionFile,
     SubmissionState,
 )
-from archive.errors import Conflict, NotFound
+from archive.errors import ArchiveError, Conflict, NotFound
 from archive.faults import checkpoint
 from archive.findings import Finding, Severity, error, warning
 from archive.storage import Replica
 from archive.vntime import utcnow
 from ingest.assemble import accession_request, build_packages
+from ingest.errors import IngestError
 from ingest.intake import (
     IntakeLimits,
     IntakeRejected,
@@ -50,10 +51,14 @@ from ingest.intake import (
     make_receipt,
     stage_submission,
 )
-from ingest.validate import Inspection, ValidationPolicy, inspect
+from ingest.validate import Inspection, ValidationPolicy, drop_pending, inspect, start_inspection
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
+# Progress of a batch: the index of the source in the batch (from 0) and the step label. A source
+# is received (label RECEIVING) one step ahead, while the one before it is still being validated.
+BatchProgress = Callable[[int, str], None]
+RECEIVING = "receiving"
 
 # What an agency sees: the catalog's states, and the three outcomes of `luutru ingest --json`.
 OUTCOME = {
@@ -66,6 +71,8 @@ OUTCOME = {
     SubmissionState.VALIDATING: "validating",
 }
 INTERNAL_SOURCE = "internal"  # records the archive makes itself, e.g. the papers of a disposal
+# States in which checks started ahead of validation are still wanted.
+_PREFETCH_STATES = (SubmissionState.RECEIVED, SubmissionState.VALIDATING)
 # States in which a submission still needs its staged files.
 _LIVE_STATES = (
     SubmissionState.RECEIVED,
@@ -117,6 +124,31 @@ class IngestResult:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class BatchSource:
+    """One source of ``IngestService.ingest_many``: what ``ingest`` takes for one submission."""
+
+    path: Path
+    agency_code: str
+    actor: events.Agent
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItem:
+    """What became of one source of ``IngestService.ingest_many``.
+
+    Either ``result`` (the submission's outcome, rejected at intake included) or ``error``: the
+    ``ArchiveError`` / ``IngestError`` that stopped this source alone (unknown agency, a replica
+    that cannot be written, a state conflict). ``submission_id`` is set when the source got as far
+    as a submission; after an error that submission stays where it stopped (recovery finishes it).
+    """
+
+    source: Path
+    result: IngestResult | None = None
+    error: ArchiveError | IngestError | None = None
+    submission_id: str | None = None
+
+
 def content_digest(staged: StagedSubmission) -> str:
     """SHA-256 over the metadata and every (path, sha256): the same submission gives the same digest."""
     body = {
@@ -138,6 +170,9 @@ class IngestService:
         # Inspections of submissions accepted in this process, so archiving does not redo the
         # checks; after a restart (or for a later decision) the checks simply run again.
         self._inspected: dict[str, tuple[Inspection, dict[str, list[Finding]]]] = {}
+        # Inspections started ahead by ingest_many (metadata checked, file checks in the pool),
+        # taken by _inspect when that submission is validated. At most one per running batch.
+        self._prefetched: dict[str, Inspection] = {}
 
     # -- the whole path ---------------------------------------------------------------------
     def ingest(
@@ -152,6 +187,77 @@ class IngestService:
         """Receive, validate and, when the decision allows, archive one submission."""
         result = self.receive(source, agency_code, actor=actor, source_kind=source_kind)
         return self.continue_submission(result.submission_id, progress=progress, receipt=result.receipt)
+
+    def ingest_many(
+        self,
+        sources: Iterable[BatchSource],
+        *,
+        source_kind: str = "cli",
+        progress: BatchProgress | None = None,
+    ) -> Generator[BatchItem, None, None]:
+        """Ingest several sources, each its own submission; yield one item per source, in order.
+
+        A pipeline of depth one: source n+1 is received and its file checks are dispatched to the
+        worker pool *before* source n is validated and archived, so the workers check n+1 while
+        this process packages n. Everything that decides on the catalog stays in order: n+1 is
+        validated (its duplicates looked up) only after n is archived, so a document repeated
+        across two dossiers of one batch is found on the second, as when ingested one by one.
+
+        An ``ArchiveError`` or ``IngestError`` stops that source only (reported in its item's
+        ``error``); any other exception ends the batch. Whatever ends it — the last source, an
+        exception, or the caller closing the iterator — no started checks are left behind.
+        Receipt is one step ahead, so the same content twice in one batch is the first
+        submission twice (its outcome, as after any resubmission while the first is live).
+        """
+        batch = list(sources)
+        started: list[str] = []  # submissions this batch prefetched: all dropped in `finally`
+
+        def receive_ahead(index: int) -> BatchItem:
+            source = batch[index]
+            if progress:
+                progress(index, RECEIVING)
+            try:
+                received = self.receive(
+                    source.path, source.agency_code, actor=source.actor, source_kind=source_kind
+                )
+            except (ArchiveError, IngestError) as exc:
+                return BatchItem(source.path, error=exc)
+            sid = received.submission_id
+            if received.state is SubmissionState.RECEIVED and sid not in self._prefetched:
+                self._prefetch(sid)
+                started.append(sid)
+            return BatchItem(source.path, received, submission_id=sid)
+
+        def finish(index: int, received: BatchItem) -> BatchItem:
+            if received.result is None or received.submission_id is None:
+                return received
+            sid = received.submission_id
+
+            def step(label: str) -> None:
+                if progress:
+                    progress(index, label)
+
+            try:
+                result = self.continue_submission(sid, progress=step, receipt=received.result.receipt)
+            except (ArchiveError, IngestError) as exc:
+                self._drop_prefetched(sid)
+                return BatchItem(received.source, error=exc, submission_id=sid)
+            return BatchItem(received.source, result, submission_id=sid)
+
+        try:
+            ahead = receive_ahead(0) if batch else None
+            for index in range(len(batch)):
+                assert ahead is not None
+                current = ahead
+                ahead = receive_ahead(index + 1) if index + 1 < len(batch) else None
+                yield finish(index, current)
+        finally:
+            for sid in started:
+                self._drop_prefetched(sid)
+
+    def prefetched(self) -> dict[str, Inspection]:
+        """Inspections started ahead by ``ingest_many`` and not validated yet, by submission (a copy)."""
+        return dict(self._prefetched)
 
     def continue_submission(
         self,
@@ -341,10 +447,14 @@ class IngestService:
         cached = self._inspected.pop(submission_id, None)
         ins, steps = cached or self._inspect(submission_id, progress)
         work = self._work_dir(submission_id)
+        if progress:
+            progress("packaging")
         aip_dir, aip_id = build_packages(ins, steps, work, agency_code=agency_code, agency_name=agency_name)
         checkpoint("ingest.after_packaging")
         manifest = [(f.path, f.size, f.sha256) for f in _bag_manifest(aip_dir)]
         request = accession_request(ins, aip_dir, aip_id, manifest, agency_id=agency_id, actor=events.SYSTEM)
+        if progress:
+            progress("accession")
         package_id = accession(self.sessions, self.replicas, request, progress)
         self._clean_staging(submission_id)
         return package_id
@@ -397,19 +507,50 @@ class IngestService:
     def _inspect(
         self, submission_id: str, progress: Progress | None
     ) -> tuple[Inspection, dict[str, list[Finding]]]:
+        ins = self._prefetched.pop(submission_id, None)
+        if ins is not None and self._state(submission_id) not in _PREFETCH_STATES:
+            drop_pending(ins)  # decided meanwhile (withdrawn…): what was started is stale
+            ins = None
+        if ins is None:
+            ins = self._new_inspection(submission_id)
+        ins.progress = progress
+        staged = ins.staged
+        try:
+            steps = inspect(ins)
+        except BaseException:
+            drop_pending(ins)  # a step failed before the file checks were collected
+            raise
+        exists = self._dossier_exists(staged)
+        if exists:
+            steps["duplicates"].append(exists)
+            ins.findings.append(exists)
+        return ins, steps
+
+    def _new_inspection(self, submission_id: str) -> Inspection:
         staged = self._staged(submission_id)
         policy = self.config.validation
         with self.sessions() as s:
             if self._get(s, submission_id).source == INTERNAL_SOURCE:
                 # the archive's own records (disposal papers) carry no agency signatures
                 policy = dataclasses.replace(policy, require_signatures=False)
-        ins = Inspection(staged, policy, duplicates=self._duplicates, progress=progress)
-        steps = inspect(ins)
-        exists = self._dossier_exists(staged)
-        if exists:
-            steps["duplicates"].append(exists)
-            ins.findings.append(exists)
-        return ins, steps
+        return Inspection(staged, policy, duplicates=self._duplicates)
+
+    def _prefetch(self, submission_id: str) -> None:
+        """Check the metadata and dispatch the file checks of a received submission, ahead of
+        its validation. Only an optimisation: when starting fails, nothing is kept and
+        ``validate`` runs (and reports) the same steps in their usual place."""
+        try:
+            ins = self._new_inspection(submission_id)
+            start_inspection(ins)
+        except Exception:  # an optimisation must not move an error: validate() raises it in its place
+            log.debug("checks not started ahead", extra={"submission": submission_id}, exc_info=True)
+            return
+        self._prefetched[submission_id] = ins
+
+    def _drop_prefetched(self, submission_id: str) -> None:
+        ins = self._prefetched.pop(submission_id, None)
+        if ins is not None:
+            drop_pending(ins)
 
     def _dossier_exists(self, staged: StagedSubmission) -> Finding | None:
         code = staged.dossier.get("fileCode") or staged.dossier.get("FileCode")
@@ -490,6 +631,7 @@ class IngestService:
         return self.config.staging_root / f"{submission_id}.work"
 
     def _clean_staging(self, submission_id: str) -> None:
+        self._drop_prefetched(submission_id)  # checks of files about to be removed are stale
         with self.sessions() as s, s.begin():
             sub = self._get(s, submission_id)
             path, sub.staging_path = sub.staging_path, None

@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -66,6 +66,10 @@ class Inspection:
     pdf_findings: dict[str, list[Finding]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     malware_scanned: bool = False
+    # File checks started ahead of ``inspect`` (see ``start_inspection``), collected by ``check_files``.
+    pending_files: PendingFileChecks | None = None
+    # Findings of steps run ahead of ``inspect``, by step name; ``inspect`` uses them instead of re-running.
+    done_early: dict[str, list[Finding]] = field(default_factory=dict)
 
     def path_of(self, rel: str) -> Path:
         return self.staged.payload_root / rel
@@ -201,10 +205,40 @@ def _chunksize(tasks: int) -> int:
     return max(1, min(16, tasks // (workers * 4)))
 
 
-def check_files(ins: Inspection) -> dict[str, FileResult]:
+@dataclass
+class PendingFileChecks:
+    """File checks dispatched and not collected yet: batches on the pool, or tasks left to run here.
+
+    ``collect`` returns the results by path (and re-raises what a check raised); ``cancel`` drops
+    batches no worker has begun (a running batch finishes and its result is discarded)."""
+
+    tasks: tuple[FileTask, ...]
+    batches: tuple[Future[list[FileResult]], ...] = ()
+
+    def collect(self) -> dict[str, FileResult]:
+        if not self.batches:  # in-process: the checks run now, in the caller
+            return {r.path: r for r in (check_file(t) for t in self.tasks)}
+        try:
+            return {r.path: r for batch in self.batches for r in batch.result()}
+        except BaseException:
+            self.cancel()
+            raise
+
+    def cancel(self) -> None:
+        for batch in self.batches:
+            batch.cancel()
+
+
+def check_batch(tasks: Sequence[FileTask]) -> list[FileResult]:
+    """Check several files in one worker round trip (``check_file`` on each, in order)."""
+    return [check_file(t) for t in tasks]
+
+
+def file_tasks(ins: Inspection) -> list[FileTask]:
+    """One task per staged file; "digitised" comes from the documents' metadata (``check_metadata``)."""
     by_file = {str(d.get("file")): d for d in ins.documents()}
     pem = tuple(c.public_bytes(serialization.Encoding.PEM) for c in ins.policy.trust_roots)
-    tasks = [
+    return [
         FileTask(
             f.path,
             ins.path_of(f.path),
@@ -216,11 +250,47 @@ def check_files(ins: Inspection) -> dict[str, FileResult]:
         )
         for f in ins.staged.files
     ]
+
+
+def start_file_checks(ins: Inspection) -> PendingFileChecks:
+    """Dispatch the checks of every file to the pool (in-process ones wait for ``collect``).
+
+    Run ``check_metadata`` first: the digitised flag is read from the crosswalked documents.
+    The pending checks are also kept on ``ins.pending_files`` for ``check_files`` to collect."""
+    tasks = tuple(file_tasks(ins))
+    pending = PendingFileChecks(tasks)
     if ins.policy.workers > 1 and len(tasks) >= POOL_MIN_FILES:
-        results = list(_pool().map(check_file, tasks, chunksize=_chunksize(len(tasks))))
-    else:
-        results = [check_file(t) for t in tasks]
-    return {r.path: r for r in results}
+        size = _chunksize(len(tasks))
+        pool = _pool()
+        pending.batches = tuple(
+            pool.submit(check_batch, tasks[i : i + size]) for i in range(0, len(tasks), size)
+        )
+    ins.pending_files = pending
+    return pending
+
+
+def check_files(ins: Inspection) -> dict[str, FileResult]:
+    """Results of every file check: the ones started ahead when there are, else started now."""
+    pending = ins.pending_files or start_file_checks(ins)
+    ins.pending_files = None
+    return pending.collect()
+
+
+def start_inspection(ins: Inspection) -> None:
+    """Run the metadata step now and dispatch the file checks, ahead of ``inspect``.
+
+    So the workers can check this submission while the caller does other work (packaging the
+    previous one); ``inspect`` later reuses the metadata findings and collects the file checks."""
+    ins.done_early["metadata"] = check_metadata(ins)
+    start_file_checks(ins)
+
+
+def drop_pending(ins: Inspection) -> None:
+    """Forget what was started ahead: cancel file checks no worker has begun."""
+    if ins.pending_files is not None:
+        ins.pending_files.cancel()
+        ins.pending_files = None
+    ins.done_early.clear()
 
 
 def check_text_encoding(ins: Inspection) -> list[Finding]:
@@ -348,7 +418,8 @@ def inspect(
     results: dict[str, list[Finding]] = {}
     for name, step in steps:
         ins.step(name)
-        found = step(ins)
+        early = ins.done_early.pop(name, None)
+        found = step(ins) if early is None else early
         results[name] = found
         ins.findings.extend(found)
     return results
