@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from archive.errors import ArchiveError
 from archive.events import Agent
-from ingest.service import IngestResult
+from ingest.service import BatchItem, BatchSource, IngestResult
 from luutru.cli.context import CliContext, emit_json, pass_ctx
 from luutru.cli.records import print_findings
 
@@ -28,17 +37,22 @@ def _report(result: IngestResult, as_json: bool) -> None:
 
 
 @click.command("ingest")
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
-    "--agency", "agency_code", default=None, help="Submitting agency code; default: the dossier's own."
+    "--agency", "agency_code", default=None, help="Submitting agency code; default: each dossier's own."
 )
 @click.option("--as", "actor", default=None, help="Username recorded as the submitter.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON; with several paths one object per line.")
 @pass_ctx
 def ingest_cmd(
-    ctx: CliContext, path: Path, agency_code: str | None, actor: str | None, as_json: bool
+    ctx: CliContext, paths: tuple[Path, ...], agency_code: str | None, actor: str | None, as_json: bool
 ) -> None:
-    """Ingest one dossier (folder, ZIP or BagIt bag) — exit 0 accepted or in review, 1 rejected."""
+    """Ingest dossiers (folder, ZIP or BagIt bag), each its own submission — exit 0 when every one is
+    accepted or in review, 1 otherwise."""
+    if len(paths) > 1:
+        _ingest_batch(ctx, paths, agency_code, actor, as_json)
+        return
+    path = paths[0]
     svc = ctx.services
     code = agency_code or _agency_from(path)
     if code is None:
@@ -59,9 +73,66 @@ def ingest_cmd(
     _report(result, as_json)
 
 
+def _ingest_batch(
+    ctx: CliContext, paths: tuple[Path, ...], agency_code: str | None, actor: str | None, as_json: bool
+) -> None:
+    """Several paths: one line per path in the order given (a JSON object with ``--json``).
+
+    The dossiers go through ``IngestService.ingest_many``, which checks the next dossier's files
+    while it packages this one; a dossier that fails is reported on its line and the batch goes on."""
+    codes = [(path, agency_code or _agency_from(path)) for path in paths]
+    unnamed = [str(p) for p, code in codes if code is None]
+    if unnamed:  # refused before anything is received, like one path without an agency
+        raise click.UsageError(
+            "--agency CODE is required: these dossiers do not name a registered agency: " + ", ".join(unnamed)
+        )
+    sources = [
+        BatchSource(path, code, Agent.person(actor) if actor else Agent.organization(code))
+        for path, code in codes
+        if code is not None
+    ]
+    console = Console(stderr=True)
+    all_ok = True
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console, transient=True, disable=as_json or not console.is_terminal,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("tiếp nhận / receiving", total=len(sources))
+
+        def show(index: int, label: str) -> None:
+            bar.update(task, description=f"{index + 1}/{len(sources)} {sources[index].path.name}: {label}")
+
+        with closing(ctx.services.ingest.ingest_many(sources, progress=show)) as items:
+            for item in items:
+                all_ok = _report_item(item, as_json) and all_ok
+                bar.advance(task)
+    sys.exit(0 if all_ok else 1)
+
+
+def _report_item(item: BatchItem, as_json: bool) -> bool:
+    """Print one source's line; True when it was accepted or is in review."""
+    if item.result is not None:
+        result = item.result
+        if as_json:
+            click.echo(json.dumps(result.to_json(), ensure_ascii=False, default=str))
+        else:
+            print_findings(list(result.findings))
+            click.echo(
+                f"{item.source}: submission {result.submission_id}: {result.status} ({result.state.value})"
+            )
+        return result.status in ("accepted", "review")
+    if as_json:
+        line = {"source": str(item.source), "submission": item.submission_id, "status": "error",
+                "error": str(item.error)}  # fmt: skip
+        click.echo(json.dumps(line, ensure_ascii=False))
+    else:
+        where = f" (submission {item.submission_id})" if item.submission_id else ""
+        click.echo(f"{item.source}: error{where}: {item.error}")
+    return False
+
+
 def _agency_from(path: Path) -> str | None:
     """The agency code (organId / OrganId) a submission's metadata.json names: folder, bag or ZIP."""
-    import json
     import zipfile
 
     raw: bytes | None = None
