@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections import Counter
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from archive.agencies import create_agency
 from archive.catalog import Agency, Role, TokenScope, User
 from archive.events import Agent
+from ingest.service import RECEIVING, BatchSource
 from luutru import accounts
 from luutru.services import Services
 
@@ -95,12 +97,23 @@ def ingest_corpus(
     folders = sorted(p for p in source.iterdir() if p.is_dir())
     from luutru.samples.corpus import AGENCIES
 
-    for folder in folders:
-        code = _agency_of(folder, AGENCIES)
-        if progress:
-            progress(f"ingest {folder.name}")
-        result = services.ingest.ingest(folder, code, actor=Agent.person("vanthu"), source_kind="demo")
-        outcomes[result.status] += 1
+    officer = Agent.person("vanthu")
+    sources = [BatchSource(folder, _agency_of(folder, AGENCIES), officer) for folder in folders]
+    shown = -1
+
+    def step(index: int, label: str) -> None:
+        nonlocal shown
+        if progress and label != RECEIVING and index > shown:  # one line per dossier, as it is checked
+            shown = index
+            progress(f"ingest {folders[index].name}")
+
+    # ingest_many checks the next dossier's files while it packages this one
+    with closing(services.ingest.ingest_many(sources, source_kind="demo", progress=step)) as items:
+        for item in items:
+            if item.error is not None:  # the demo's own corpus must go in: stop as before
+                raise item.error
+            assert item.result is not None
+            outcomes[item.result.status] += 1
     if progress:
         progress("chỉ mục tìm kiếm / search index (OCR)")
     services.search.drain_all()
