@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -115,20 +116,45 @@ def write_replicas(
     request: AccessionRequest,
     progress: Callable[[str], None] | None = None,
 ) -> None:
-    """Put the AIP on every replica and check each copy against the manifest; raise on any gap."""
+    """Put the AIP on every replica at once and check each copy against the manifest; raise on any gap.
+
+    The replicas are written in parallel (one thread each: the kernel copies and ``hashlib``
+    release the GIL), so a large AIP costs the slowest replica, not their sum. The AIP
+    directory is the ingest's own and is deleted after the commit, so the first replica may
+    take its files instead of copying them (hard links on the same file system); the others
+    copy, which keeps every replica's bytes its own.
+    """
     key = storage_key(request.aip_uuid, request.version)
     expected = {f"{key}/{f.path}": (f.size, f.sha256) for f in request.files}
-    for n, replica in enumerate(replicas, start=1):
+
+    def put(n: int, replica: Replica) -> None:
         if progress:
             progress(f"replica {replica.name}")
-        stored = replica.put_package(request.aip_dir, key)
+        stored = replica.put_package(request.aip_dir, key, source_disposable=n == 0)
         got = {o.key: (o.size, o.sha256) for o in stored}
         if got != expected:
             missing = sorted(set(expected) - set(got))[:5]
             wrong = sorted(k for k in set(expected) & set(got) if expected[k] != got[k])[:5]
             log.error("replica does not hold the AIP whole", extra={"replica": replica.name, "aip": key})
             raise ReplicaWriteFailed(replica.name, f"{key} (missing {missing}, differing {wrong})")
-        checkpoint(f"accession.after_replica_{n}")
+
+    if len(replicas) <= 1:
+        for n, replica in enumerate(replicas):
+            put(n, replica)
+            checkpoint(f"accession.after_replica_{n + 1}")
+        return
+    with ThreadPoolExecutor(max_workers=len(replicas), thread_name_prefix="replica") as pool:
+        futures = [pool.submit(put, n, replica) for n, replica in enumerate(replicas)]
+        failure: BaseException | None = None
+        for done, future in enumerate(as_completed(futures), start=1):
+            exc = future.exception()
+            if exc is not None:
+                failure = failure or exc
+                continue
+            if failure is None:
+                checkpoint(f"accession.after_replica_{done}")
+    if failure is not None:
+        raise failure
 
 
 def accession(

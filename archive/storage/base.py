@@ -69,10 +69,18 @@ class Replica(Protocol):
     name: str
 
     def put_package(
-        self, src_dir: Path, key: str, *, progress: PutProgress | None = None
+        self,
+        src_dir: Path,
+        key: str,
+        *,
+        progress: PutProgress | None = None,
+        source_disposable: bool = False,
     ) -> list[StoredObject]:
         """Store every file under ``src_dir`` as ``<key>/<relative path>``, atomically.
 
+        ``source_disposable``: the caller will only ever delete ``src_dir`` afterwards, so the
+        replica may take its files rather than copy them (a local replica hard-links them
+        when on the same file system; S3 always uploads). Give it to one replica at most.
         Re-putting an identical package returns the stored objects and writes nothing.
         Raises PackageConflict when different content already sits at ``key``,
         PackageWriteFailed when the write fails (nothing is left visible).

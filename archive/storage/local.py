@@ -9,6 +9,12 @@ A crash leaves only a ``.tmp`` entry, which readers never see and ``recover()`` 
 Bytes are copied by the kernel (``copy_file_range``: no trip through Python buffers), then the
 written copy is read back once and hashed: the SHA-256 returned is that of the bytes in the
 replica, not of the source as it was read.
+
+A caller whose source tree is disposable (the AIP an ingest just built, which it deletes once
+the catalog commits) may let the replica *take* the files: on the same file system they are
+hard-linked into ``.tmp/<uuid>`` instead of copied — a move, not a second copy — and read back
+and hashed like copies. Only one replica may take a given tree (``archive.accession`` gives the
+first replica that right), so two replicas never share an inode.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import hashlib
 import logging
 import os
 import shutil
@@ -36,6 +43,7 @@ from archive.storage.base import (
     package_key,
     walk_files,
 )
+from archive.storage.directio import DIRECT_MIN, O_DIRECT, DirectWriter, read_chunks
 from archive.storage.errors import ChecksumMismatch, ObjectMissing, PackageConflict, PackageWriteFailed
 
 log = logging.getLogger(__name__)
@@ -86,7 +94,21 @@ def sync_tree(top: Path, files: list[Path]) -> None:
 
 
 def copy_file(src: Path, dest: Path) -> None:
-    """Copy ``src`` to the new file ``dest`` (kernel copy, else 1 MiB chunks through Python)."""
+    """Copy ``src`` to the new file ``dest``.
+
+    Large files go around the page cache (``directio``: direct reads and writes); smaller ones
+    are copied by the kernel (``copy_file_range``), else in 1 MiB chunks through Python.
+    """
+    if O_DIRECT and os.stat(src).st_size >= DIRECT_MIN:
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        try:
+            writer = DirectWriter(fd, direct_from=0)
+            for chunk in read_chunks(src):
+                writer.write(chunk)
+            writer.finish()
+        finally:
+            os.close(fd)
+        return
     with open(src, "rb", buffering=0) as fin, open(dest, "xb", buffering=0) as fout:
         if hasattr(os, "copy_file_range"):
             try:
@@ -100,6 +122,27 @@ def copy_file(src: Path, dest: Path) -> None:
                 fout.seek(0)
                 fout.truncate()
         copy_hashed(fin, fout)
+
+
+def read_back(path: Path) -> tuple[str, int]:
+    """SHA-256 and size of what ``path`` holds; a large file is read from the medium, not the cache."""
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in read_chunks(path):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _take_file(src: Path, dest: Path) -> bool:
+    """Hard-link ``src`` at ``dest`` (same file system); False when the link cannot be made."""
+    try:
+        os.link(src, dest, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
+            return False
+        raise
+    return True
 
 
 def fsync_dir(path: Path) -> None:
@@ -156,7 +199,7 @@ class LocalReplica:
         try:
             if isinstance(src, Path):
                 copy_file(src, tmp)
-                sha, size = sha256_file(tmp)  # what the replica holds, read back
+                sha, size = read_back(tmp)  # what the replica holds
                 with open(tmp, "rb") as out:
                     os.fsync(out.fileno())
             else:
@@ -176,7 +219,12 @@ class LocalReplica:
         return StoredObject(key, size, sha)
 
     def put_package(
-        self, src_dir: Path, key: str, *, progress: PutProgress | None = None
+        self,
+        src_dir: Path,
+        key: str,
+        *,
+        progress: PutProgress | None = None,
+        source_disposable: bool = False,
     ) -> list[StoredObject]:
         key = package_key(key)
         final = self.root / key
@@ -188,12 +236,14 @@ class LocalReplica:
         written: list[Path] = []
         try:
             tmp.mkdir()
+            take = source_disposable and os.stat(src_dir).st_dev == os.stat(tmp).st_dev
             for rel, path in files:
                 dest = tmp / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                copy_file(path, dest)
+                if not (take and _take_file(path, dest)):
+                    copy_file(path, dest)
                 written.append(dest)
-                sha, size = sha256_file(dest)  # the copy, read back: what this replica holds
+                sha, size = read_back(dest)  # what this replica holds
                 obj = StoredObject(f"{key}/{rel}", size, sha)
                 stored.append(obj)
                 if progress is not None:

@@ -183,7 +183,12 @@ class S3Replica:
         return [StoredObject(o["key"], int(o["size"]), o["sha256"]) for o in data["objects"]]
 
     def put_package(
-        self, src_dir: Path, key: str, *, progress: PutProgress | None = None
+        self,
+        src_dir: Path,
+        key: str,
+        *,
+        progress: PutProgress | None = None,
+        source_disposable: bool = False,  # nothing to take: objects are always uploaded
     ) -> list[StoredObject]:
         key = package_key(key)
         files = walk_files(Path(src_dir))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from archive.fixity.hashing import Digests, remember_digests
+from archive.storage.directio import DirectWriter
 
 from . import refusals
 from .checksums import CHUNK
@@ -93,7 +94,8 @@ def copy_into(
     buf = bytearray(CHUNK)
     view = memoryview(buf)
     fd = os.open(target, _OPEN_FLAGS, 0o640)
-    with os.fdopen(fd, "wb", buffering=0) as out:
+    try:
+        out = DirectWriter(fd)  # a large file goes around the page cache past its first 16 MiB
         while n := _fill(source, view):
             chunk = view[:n]
             size += n
@@ -115,7 +117,10 @@ def copy_into(
                     ]
                 )
             digests.update(chunk)
-            _write_all(out, chunk)
+            out.write(chunk)
+        out.finish()
+    finally:
+        os.close(fd)
     found = digests.hexdigests()
     remember_digests(target, found)
     return StagedFile(rel, size, found["sha256"])
@@ -129,10 +134,3 @@ def _fill(source: IO[bytes], view: memoryview) -> int:
     data = source.read(len(view))
     view[: len(data)] = data
     return len(data)
-
-
-def _write_all(out: IO[bytes], chunk: memoryview) -> None:
-    """Unbuffered writes may be short: write until the whole chunk is out."""
-    while chunk:
-        written = out.write(chunk)
-        chunk = chunk[written or 0 :]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from archive.catalog import (
     SubmissionState,
 )
 from archive.schemas import validation_errors
+from archive.storage.errors import PackageWriteFailed
 from luutru.cli.main import cli
 from luutru.config import Settings
 from luutru.samples import pdfs
@@ -87,6 +89,15 @@ def test_clean_dossier_is_accepted_and_on_every_replica(
         reports = list((aip / "data" / "metadata" / "preservation" / "reports" / "signatures").glob("*.json"))
         assert len(reports) == 3 and "pyHanko" in reports[0].read_text()
     assert not any(settings.staging_path.iterdir()), "staging is cleaned after accession"
+    # The first replica took the AIP's files (a move on one file system), the second copied
+    # them: no two replicas share an inode, and nothing outside the replica holds one.
+    first, second = (Path(root) / pkg.storage_key for root in settings.replica_roots)
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    for rel in files:
+        a, b = os.stat(first / rel), os.stat(second / rel)
+        assert (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino), rel
+        assert a.st_nlink == 1 and b.st_nlink == 1, rel
     svc.close()
 
 
@@ -203,4 +214,35 @@ def test_zip_and_bag_submissions_are_ingested_end_to_end(
     with svc.session() as s:
         codes = set(s.scalars(select(Dossier.code)))
         assert {"H54.2024.07.ZIP", "H54.2024.08.BAG"} <= codes
+    svc.close()
+
+
+def test_a_failed_replica_keeps_the_dossier_out_of_the_catalog_until_recovery(
+    tmp_path: Path, pki: TestPki, settings: Settings, archive_env: dict[str, str]
+) -> None:
+    src = make_dossier(tmp_path / "ho-so", pki, extra_files=False)
+    svc = Services.build(settings)
+    first, second = (Path(r.describe()["location"]) for r in svc.replicas)
+    blocked = second / ".tmp"
+    shutil.rmtree(blocked)
+    blocked.write_bytes(b"")  # the second replica cannot stage any write
+    with pytest.raises(PackageWriteFailed):
+        svc.ingest.ingest(src, AGENCY, actor=events.Agent.person("vanthu"))
+    with svc.session() as s:
+        sub = s.scalars(select(Submission)).one()
+        assert sub.state is SubmissionState.ACCEPTED  # kept, with its staging, for a retry
+        assert s.scalar(select(func.count()).select_from(Package)) == 0
+        assert s.scalar(select(func.count()).select_from(Dossier)) == 0
+    assert not (second / "aip").exists()
+    blocked.unlink()
+    blocked.mkdir()
+    assert svc.ingest.recover() == [sub.id]
+    with svc.session() as s:
+        assert s.get(Submission, sub.id).state is SubmissionState.ARCHIVED  # type: ignore[union-attr]
+        pkg = s.scalars(select(Package)).one()
+        assert {c.replica for c in s.scalars(select(FileCopy))} == {"r1", "r2"}
+        assert events.verify_chain(s).ok
+    for root in (first, second):
+        assert validate_bag(root / pkg.storage_key).valid
+        assert not any((root / ".tmp").iterdir())
     svc.close()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -168,6 +170,40 @@ def test_put_package_reports_what_the_replica_holds(tmp_path: Path) -> None:
         src / "data" / "big.bin", "single/big.bin", expected_sha256=hashlib.sha256(big).hexdigest()
     )
     assert one.size == len(big)
+
+
+def test_a_disposable_source_is_taken_not_copied(tmp_path: Path) -> None:
+    src = tmp_path / "pkg"
+    (src / "data").mkdir(parents=True)
+    big = os.urandom(3 * 1024 * 1024 + 7)
+    (src / "data" / "big.bin").write_bytes(big)
+    (src / "bagit.txt").write_text("BagIt-Version: 1.0\n")
+    first, second = LocalReplica(tmp_path / "r1"), LocalReplica(tmp_path / "r2")
+    taken = first.put_package(src, "aip/x/v0001", source_disposable=True)
+    copied = second.put_package(src, "aip/x/v0001")
+    assert taken == copied  # same keys, sizes and SHA-256 read back from each replica
+    held = tmp_path / "r1" / "aip/x/v0001/data/big.bin"
+    assert os.stat(held).st_ino == os.stat(src / "data/big.bin").st_ino  # moved, not copied
+    assert os.stat(tmp_path / "r2" / "aip/x/v0001/data/big.bin").st_ino != os.stat(held).st_ino
+    shutil.rmtree(src)  # what the ingest does after the commit
+    assert os.stat(held).st_nlink == 1 and held.read_bytes() == big
+    assert first.verify("aip/x/v0001/data/big.bin", hashlib.sha256(big).hexdigest()).ok
+    assert list((tmp_path / "r1" / ".tmp").iterdir()) == []
+
+
+def test_a_disposable_source_on_another_file_system_is_copied(tmp_path: Path) -> None:
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("needs /dev/shm on a file system other than the test's temporary folder")
+    src = Path(tempfile.mkdtemp(dir=shm))
+    try:
+        (src / "doc.pdf").write_bytes(b"%PDF-1.7\n" * 1000)
+        stored = LocalReplica(tmp_path / "r1").put_package(src, "aip/y/v0001", source_disposable=True)
+        held = tmp_path / "r1" / "aip/y/v0001/doc.pdf"
+        assert os.stat(held).st_dev != os.stat(src / "doc.pdf").st_dev
+        assert stored[0].sha256 == hashlib.sha256(b"%PDF-1.7\n" * 1000).hexdigest()
+    finally:
+        shutil.rmtree(src)
 
 
 def test_copy_file_never_overwrites(tmp_path: Path) -> None:
