@@ -171,7 +171,8 @@ class IngestService:
         # checks; after a restart (or for a later decision) the checks simply run again.
         self._inspected: dict[str, tuple[Inspection, dict[str, list[Finding]]]] = {}
         # Inspections started ahead by ingest_many (metadata checked, file checks in the pool),
-        # taken by _inspect when that submission is validated. At most one per running batch.
+        # taken by _inspect when that submission is validated: at most two per running batch (the
+        # dossier about to be validated and the next), none once it ends.
         self._prefetched: dict[str, Inspection] = {}
 
     # -- the whole path ---------------------------------------------------------------------
