@@ -2,6 +2,8 @@
 
 * PDF: the text layer of each page through pypdfium2; a page without text is rendered at
   300 dpi and read by the ``tesseract`` CLI (``-l vie+eng``), one page at a time.
+* Images (JPEG, PNG, TIFF — multi-page too — GIF, BMP, WebP): read by ``tesseract`` as they
+  are; agencies send photographed and scanned pages as images as often as PDF.
 * DOCX (python-docx), XLSX (openpyxl, read-only), ODT/ODS (odfpy), RTF (striprtf).
 * TXT/CSV: UTF-8, read in 1 MiB chunks; bytes that are not UTF-8 are read as Windows-1252.
 
@@ -42,6 +44,17 @@ MIME_BY_SUFFIX = {
     ".txt": "text/plain",
     ".csv": "text/csv",
 }
+
+
+# Image formats tesseract (leptonica) reads directly.
+OCR_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/tiff", "image/gif", "image/bmp", "image/webp"})
+
+
+def has_text(mime: str | None) -> bool:
+    """Whether ``extract_text`` knows how to get text out of this format (audio and video: no)."""
+    if not mime:
+        return False
+    return mime in _TEXT_TYPES or mime in OCR_IMAGE_TYPES or mime.startswith("text/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +114,10 @@ def extract_text(
             result = ExtractedText(_rtf(path), 1, "office")
         elif mime.startswith("text/"):
             result = ExtractedText(_plain(path), 1, "plain")
+        elif mime in OCR_IMAGE_TYPES:
+            if not ocr:
+                raise ExtractionFailed(str(path), "an image holds text only for OCR, which is off")
+            result = ExtractedText(ocr_image(path, ocr_languages), 1, "ocr", 1)
         else:
             raise ExtractionFailed(str(path), f"unsupported type {mime}")
     except ExtractionFailed:
@@ -166,6 +183,9 @@ def ocr_image(image: Path, languages: str = "vie+eng", tesseract: str | None = N
     if done.returncode != 0:
         raise ExtractionFailed(str(image), f"tesseract failed: {done.stderr.decode(errors='replace')[:300]}")
     return done.stdout.decode("utf-8", errors="replace")
+
+
+_TEXT_TYPES = frozenset({*MIME_BY_SUFFIX.values(), "text/rtf"})
 
 
 # -- office ----------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from archive.catalog import (
 from archive.storage import Replica
 from archive.visibility import Visibility
 from search.errors import SearchError
-from search.extract import extract_text
+from search.extract import extract_text, has_text
 from search.index.base import IndexDoc, SearchIndex, SearchQuery, SearchResult
 
 log = logging.getLogger(__name__)
@@ -223,7 +223,9 @@ class SearchService:
             try:
                 text = extract_text(local, mime, ocr=True, ocr_languages=self.ocr_languages)
             except SearchError as exc:
-                log.warning("no text extracted", extra={"document": doc_id, "reason": str(exc)})
+                # audio and video hold no text to index: expected, not worth a warning
+                level = logging.WARNING if has_text(mime) else logging.INFO
+                log.log(level, "no text extracted from document %s: %s", doc_id, exc)
                 value, method = "", "none"
             else:
                 value = "" if text.legacy_encoding else text.text

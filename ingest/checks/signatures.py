@@ -46,6 +46,10 @@ from archive.vntime import as_utc, vn_iso
 from ingest.checks.trust import parse_certificates
 
 log = logging.getLogger(__name__)
+# pyHanko logs every failed path validation (expired, untrusted, revoked) at WARNING with a full
+# traceback. Here each failure is a finding with Vietnamese and English text, and the whole
+# report is kept in the AIP, so that log is noise on an operator's console: keep its errors only.
+logging.getLogger("pyhanko.sign.validation").setLevel(logging.ERROR)
 
 CertSource = Path | bytes
 

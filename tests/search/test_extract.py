@@ -14,7 +14,7 @@ from reportlab.pdfgen import canvas
 
 from archive.textenc import encode_legacy
 from search.errors import ExtractionFailed
-from search.extract import detect_mime, extract_text
+from search.extract import detect_mime, extract_text, has_text
 from search.folding import fold
 
 SERIF = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
@@ -87,6 +87,38 @@ def test_ocr_of_a_scanned_page_recovers_vietnamese(tmp_path: Path) -> None:
     assert "Quyết định" in text
     assert "Ủy ban nhân dân" in text or "Uỷ ban nhân dân" in text
     assert "quan ly van ban dien tu" in fold(text)
+
+
+def _page_image(path: Path, fmt: str) -> Path:
+    """The paragraph photographed as an image file (what agencies send besides PDF scans)."""
+    pdf = scanned_pdf(path.with_suffix(".pdf"))
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        doc[0].render(scale=300 / 72).to_pil().convert("RGB").save(path, fmt, dpi=(300, 300))
+    finally:
+        doc.close()
+    return path
+
+
+@pytest.mark.parametrize(("name", "fmt", "mime"), [("scan.jpg", "JPEG", "image/jpeg"), ("scan.png", "PNG", "image/png"), ("scan.tif", "TIFF", "image/tiff")])  # fmt: skip
+def test_ocr_of_an_image_recovers_vietnamese(tmp_path: Path, name: str, fmt: str, mime: str) -> None:
+    image = _page_image(tmp_path / name, fmt)
+    assert detect_mime(image) == mime and has_text(mime)
+    result = extract_text(image)
+    assert result.method == "ocr" and result.ocr_pages == 1 and result.pages == 1
+    assert "quyet dinh" in fold(nfc(" ".join(result.text.split())))
+    with pytest.raises(ExtractionFailed):
+        extract_text(image, ocr=False)  # no OCR: an image has no text to give
+
+
+def test_audio_and_video_have_no_text_to_extract(tmp_path: Path) -> None:
+    assert not has_text("video/mp4") and not has_text("audio/mpeg") and not has_text(None)
+    assert has_text("application/pdf") and has_text("text/csv") and has_text("application/rtf")
+    (tmp_path / "v.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(4096))
+    with pytest.raises(ExtractionFailed):
+        extract_text(tmp_path / "v.mp4")
 
 
 def test_docx(tmp_path: Path) -> None:
