@@ -9,13 +9,13 @@ RUN apt-get update \
 
 RUN useradd --system --create-home --home-dir /srv/luutru luutru
 WORKDIR /opt/luutru
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY luutru ./luutru
 COPY archive ./archive
 COPY ingest ./ingest
 COPY search ./search
 COPY policies ./policies
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir -c requirements.lock .
 
 USER luutru
 ENV LUUTRU_DATA_DIR=/srv/luutru/data \
