@@ -114,3 +114,28 @@ def test_a_failing_write_is_raised_not_swallowed(tmp_path: Path) -> None:
             writer.finish()
     finally:
         os.close(fd)
+
+
+def test_an_audit_reads_a_large_copy_from_the_medium_and_sees_a_flipped_byte(tmp_path: Path) -> None:
+    from archive.fixity.hashing import IoBudget
+
+    data = _bytes(DIRECT_MIN + STEP + 1234, 5)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    replica = LocalReplica(tmp_path / "r")
+    good = hashlib.sha256(data).hexdigest()
+    replica.put_file(src, "aip/z/v0001/big.bin", expected_sha256=good)
+    now = [0.0]
+
+    def nap(seconds: float) -> None:  # a clock that moves only when the budget sleeps
+        now[0] += seconds
+
+    budget = IoBudget(10, clock=lambda: now[0], sleep=nap)  # 10 MB/s, 0.25 s of burst
+    assert replica.verify("aip/z/v0001/big.bin", good, budget=budget).ok
+    assert budget.slept == pytest.approx(len(data) / 10e6 - 0.25, rel=0.01)  # every byte paid for
+    held = tmp_path / "r" / "aip/z/v0001/big.bin"
+    with held.open("r+b") as fh:  # one byte changed through the page cache, not yet on disk
+        fh.seek(DIRECT_MIN + 17)
+        fh.write(bytes([data[DIRECT_MIN + 17] ^ 0x01]))
+    result = replica.verify("aip/z/v0001/big.bin", good)
+    assert not result.ok and result.size == len(data)
