@@ -15,15 +15,25 @@ Rules (modes are TT 05/2025 ``mode`` codes: 01 Công khai, 02 Sử dụng có đ
 * anonymous: metadata of open and conditional records, content of open ones, no originals
   (TT 05/2025 Điều 32–33: using archives needs an account);
 * a destroyed record: its metadata only through the tombstone, never content, for anyone.
+
+Search asks the same rules as one :class:`~archive.visibility.Visibility` per actor
+(:func:`visibility_for`), grants included, so what a researcher finds is what they may open.
+An actor's grants are loaded by :func:`granted_dossiers`, the one place that reads access
+requests for the portal, the reading room and ``luutru search --as``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
-from archive.catalog import AccessMode, RecordState, Role
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.catalog import AccessMode, AccessRequest, AccessRequestState, RecordState, Role
 from archive.visibility import MODE_CONDITIONAL, MODE_PUBLIC, Visibility
+from archive.vntime import as_utc, utcnow
 
 STAFF_ROLES: frozenset[Role] = frozenset({Role.ADMINISTRATOR, Role.ARCHIVIST, Role.AUDITOR})
 APPRAISER_ROLES: frozenset[Role] = frozenset({Role.COUNCIL_MEMBER, Role.DECIDER})
@@ -223,19 +233,42 @@ def can_download_original(actor: Actor, record: RecordFacts) -> Decision:
 def visibility_for(actor: Actor) -> Visibility:
     """What search may show ``actor``, applied inside the query.
 
-    Grants from access requests are per dossier and cannot be expressed as modes; search
-    shows those dossiers' metadata only if their mode allows it, and the record pages
-    (which call :func:`can_read_content`) open them.
+    Modes give the baseline per role; a researcher's grants (``Actor.grants``) are added as
+    ``granted_dossiers``, so a dossier named in an approved, unexpired access request is found
+    by its content words too — exactly the records :func:`can_read_content` opens through
+    ``_granted`` (whatever their mode: the decision does not look at it, and neither does search).
     """
     if actor.is_staff:
-        return Visibility.everything()
+        return Visibility.everything()  # grants add nothing to everything
     if actor.has(Role.AGENCY_OFFICER) and actor.agency_code:
-        return Visibility.of(content_modes=None, metadata_modes=None, agencies=[actor.agency_code])
-    if actor.has(*APPRAISER_ROLES):
-        return Visibility.of(content_modes=[MODE_PUBLIC], metadata_modes=None)
-    if actor.has(Role.RESEARCHER):
-        return Visibility.of(content_modes=[MODE_PUBLIC], metadata_modes=[MODE_PUBLIC, MODE_CONDITIONAL])
-    return Visibility.public()
+        base = Visibility.of(content_modes=None, metadata_modes=None, agencies=[actor.agency_code])
+    elif actor.has(*APPRAISER_ROLES):
+        base = Visibility.of(content_modes=[MODE_PUBLIC], metadata_modes=None)
+    elif actor.has(Role.RESEARCHER):
+        base = Visibility.of(content_modes=[MODE_PUBLIC], metadata_modes=[MODE_PUBLIC, MODE_CONDITIONAL])
+    else:
+        return Visibility.public()
+    if actor.has(Role.RESEARCHER) and actor.grants:  # the same condition as ``_granted``
+        return replace(base, granted_dossiers=actor.grants)
+    return base
+
+
+def granted_dossiers(session: Session, user_id: int, now: datetime | None = None) -> frozenset[int]:
+    """Dossier ids of ``user_id``'s approved access requests that have not expired at ``now``.
+
+    ``now`` defaults to the current time (aware UTC); a request approved without an end date
+    (``expires_at`` None) does not expire. Pending and refused requests grant nothing. Every
+    caller that builds an :class:`Actor` for a signed-in person uses this, so the reading room,
+    the portal search and ``luutru search --as`` agree on what a grant opens.
+    """
+    at = as_utc(now) if now is not None else utcnow()
+    rows = session.execute(
+        select(AccessRequest.dossier_id, AccessRequest.expires_at).where(
+            AccessRequest.requester_id == user_id,
+            AccessRequest.state == AccessRequestState.APPROVED,
+        )
+    ).all()
+    return frozenset(d for d, expires in rows if expires is None or as_utc(expires) > at)
 
 
 __all__ = [
@@ -247,5 +280,6 @@ __all__ = [
     "can_download_original",
     "can_read_content",
     "can_see_metadata",
+    "granted_dossiers",
     "visibility_for",
 ]

@@ -10,12 +10,13 @@ from sqlalchemy import select
 from archive.catalog import Agency, User
 from archive.visibility import Visibility
 from luutru.cli.context import CliContext, emit_json, pass_ctx
-from policies.access import Actor, visibility_for
+from policies.access import Actor, granted_dossiers, visibility_for
 from search.index.base import SearchQuery
 
 
 def _visibility(ctx: CliContext, username: str | None) -> Visibility:
-    """The operator sees everything; ``--as USER`` searches with that user's visibility."""
+    """The operator sees everything; ``--as USER`` searches as that user would in the portal:
+    their roles, agency and live access-request grants (``policies.access.granted_dossiers``)."""
     if username is None:
         return Visibility.everything()
     if username == "anonymous":
@@ -28,7 +29,8 @@ def _visibility(ctx: CliContext, username: str | None) -> Visibility:
         if user.agency_id:
             agency = s.get(Agency, user.agency_id)
             code = agency.code if agency else None
-        actor = Actor.of(user.id, user.username, [r.role for r in user.roles], code, [])
+        grants = granted_dossiers(s, user.id)
+        actor = Actor.of(user.id, user.username, [r.role for r in user.roles], code, grants)
     return visibility_for(actor)
 
 

@@ -7,7 +7,8 @@ Analysis needs the ``analysis-icu`` plugin: ``vi_exact`` (ICU tokenizer + NFC ca
 diacritics kept) on each text field and ``vi_folded`` (ICU folding, ``đ`` → ``d``) on its
 ``.folded`` sub-field. Visibility is the same rule as the FTS5 backend: one bool branch matches
 every field of records whose content is visible, another matches metadata fields only for
-records whose metadata alone is visible. Body highlights of records whose content is hidden
+records whose metadata alone is visible. A granted dossier's records (``Visibility.granted_dossiers``)
+are content-visible: each visibility filter becomes ``should: [usual filters, terms dossier_id]``. Body highlights of records whose content is hidden
 are dropped in :func:`parse_response` (the ``body`` source itself is never fetched).
 """
 
@@ -145,20 +146,34 @@ def _terms(field: str, values: frozenset[str] | tuple[str, ...]) -> dict[str, An
     return {"terms": {field: sorted(values)}}
 
 
-def metadata_filter(vis: Visibility) -> list[dict[str, Any]]:
+def _or_granted(filters: list[dict[str, Any]], vis: Visibility) -> list[dict[str, Any]]:
+    """``filters`` (all must hold) widened by the granted dossiers' records (visibility rule 3):
+    one ``bool`` whose ``should`` is the usual filters or a ``terms`` on ``dossier_id``."""
+    if not vis.granted_dossiers or not filters:  # no grants, or everything is visible already
+        return filters
+    granted = {"terms": {"dossier_id": sorted(vis.granted_dossiers)}}
+    return [{"bool": {"should": [{"bool": {"filter": filters}}, granted], "minimum_should_match": 1}}]
+
+
+def _mode_filters(vis: Visibility, content: bool) -> list[dict[str, Any]]:
     out = []
     if vis.agencies is not None:
         out.append(_terms("agency_code", vis.agencies))
     if vis.metadata_modes is not None:
         out.append(_terms("access_mode", vis.metadata_modes))
+    if content and vis.content_modes is not None:
+        out.append(_terms("access_mode", vis.content_modes))
     return out
+
+
+def metadata_filter(vis: Visibility) -> list[dict[str, Any]]:
+    """Filter clauses for 'metadata visible' (grants included)."""
+    return _or_granted(_mode_filters(vis, False), vis)
 
 
 def content_filter(vis: Visibility) -> list[dict[str, Any]]:
-    out = metadata_filter(vis)
-    if vis.content_modes is not None:
-        out.append(_terms("access_mode", vis.content_modes))
-    return out
+    """Filter clauses for 'content visible' (implies metadata visible; grants included)."""
+    return _or_granted(_mode_filters(vis, True), vis)
 
 
 def field_filters(query: SearchQuery) -> list[dict[str, Any]]:
@@ -240,7 +255,7 @@ def parse_response(response: dict[str, Any], query: SearchQuery, vis: Visibility
     for raw in response["hits"]["hits"]:
         src = raw.get("_source", {})
         lights = raw.get("highlight", {})
-        visible = vis.content_visible(src.get("access_mode"), src.get("agency_code"))
+        visible = vis.content_visible(src.get("access_mode"), src.get("agency_code"), src.get("dossier_id"))
         snippet = ""
         body_marks = lights.get("body.folded", [])
         if visible and body_marks and ("<mark>" in body_marks[0] or not lights.get("subject.folded")):

@@ -5,14 +5,16 @@ Layout, per generation ``g`` (a rebuild writes generation g+1, then one transact
 
 * ``attrs_g`` — one small row per record (same rowid as the text): the fields visibility,
   filters, facets and date sorting need, so a scan never reads the large rows;
-* ``docs_g``  — id and the original title/subject/body (body zlib-compressed) for snippets;
+* ``docs_g``  — id and the original title/subject/body (body zlib-compressed) for snippets,
+  indexed by dossier id so a granted dossier's records are found inside the query;
 * ``fts_g``   — a contentless FTS5 table over pre-analysed token streams (exact and folded),
   tokenised by ``unicode61 remove_diacritics 0`` (we fold in Python: FTS5 tokenizers cannot
   be written in Python). Deletes re-derive the streams from ``docs_g``, so the analyzer
   version is stored and a different one requires a rebuild.
 
-Visibility is applied in SQL: records whose content is visible match on every column,
-records whose metadata only is visible match on metadata columns only. How a query stays fast
+Visibility is applied in SQL: records whose content is visible (by mode, or because their
+dossier is granted to the user) match on every column, records whose metadata only is visible
+match on metadata columns only. How a query stays fast
 on a million records (capped counts, bm25 only when cheap, ranking tiers) is described in
 :class:`search.index.fts5_query.Searcher` and ``docs/search.md``.
 """
@@ -101,6 +103,7 @@ class Fts5Index:
         self._building: int | None = None
         if self._meta("layout") != LAYOUT:
             self._start_over()
+        self._index_dossiers()
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -121,6 +124,17 @@ class Fts5Index:
             for key, value in (("generation", g), ("max_generation", g), ("layout", LAYOUT)):
                 self._set_meta(key, str(value))
             self._set_meta("analyzer", ANALYZER_VERSION)
+
+    def _index_dossiers(self) -> None:
+        """Give a generation written before grants were searchable its ``docs_g(dossier_id)``
+        index (one pass over the table, once; newer generations are created with it)."""
+        g = self.generation
+        name = f"docs_{g}_dossier"
+        if self._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone():
+            return
+        log.info("indexing dossier ids of the search index", extra={"generation": g})
+        with self._tx():
+            self._db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON docs_{g}(dossier_id)")
 
     def _meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -160,6 +174,7 @@ class Fts5Index:
               rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, dossier_id INTEGER,
               dossier_code TEXT, code_number TEXT, notation TEXT, agency_name TEXT, language TEXT,
               legacy_encoding TEXT, title TEXT, subject TEXT, body BLOB);
+            CREATE INDEX docs_{g}_dossier ON docs_{g}(dossier_id);
             CREATE VIRTUAL TABLE fts_{g} USING fts5({cols}, content='',
               tokenize='unicode61 remove_diacritics 0', prefix='4')
             """

@@ -5,7 +5,8 @@ Columns hold pre-analysed token streams (see :mod:`search.folding`): ``*_x`` exa
 on exact columns (an OR that cannot widen the match, since an exact hit is also a folded
 hit), so documents spelled as the query rank first. Loose words match as an AND, with their
 phrase OR-ed in as a boost. Visibility is expressed as column sets: a record whose content is
-hidden is matched only against its metadata columns.
+hidden is matched only against its metadata columns; a granted dossier's records count as
+content-visible (an ``OR rowid IN (…docs_g by dossier_id…)`` in the same SQL).
 
 :class:`Searcher` is the query plan: bm25 over the whole match set when every term is rare
 enough, else a capped newest-first scan with ranking tiers (see ``docs/search.md``).
@@ -146,21 +147,42 @@ def _in(column: str, values: frozenset[str] | tuple[str, ...], params: list[Any]
     return f"{column} IN ({','.join('?' * len(values))})"
 
 
-def metadata_condition(vis: Visibility, params: list[Any], alias: str = "d") -> str:
+def _base_condition(vis: Visibility, params: list[Any], alias: str, content: bool) -> str:
     parts = ["1"]
     if vis.agencies is not None:
         parts.append(_in(f"{alias}.agency_code", vis.agencies, params))
     if vis.metadata_modes is not None:
         parts.append(_in(f"{alias}.access_mode", vis.metadata_modes, params))
+    if content and vis.content_modes is not None:
+        parts.append(_in(f"{alias}.access_mode", vis.content_modes, params))
     return " AND ".join(parts)
 
 
-def content_condition(vis: Visibility, params: list[Any], alias: str = "d") -> str:
-    """Condition for 'content visible' (which implies metadata visible)."""
-    cond = metadata_condition(vis, params, alias)
-    if vis.content_modes is not None:
-        cond += " AND " + _in(f"{alias}.access_mode", vis.content_modes, params)
-    return cond
+def _or_granted(cond: str, vis: Visibility, params: list[Any], alias: str, g: int) -> str:
+    """``cond`` widened by the granted dossiers' records (visibility rule 3).
+
+    ``attrs_g`` holds no dossier id; the records of a dossier are found through the side
+    table's ``docs_g(dossier_id)`` index, in a subquery SQLite evaluates once per statement.
+    Without grants the condition is left as it was, so the usual query plans are unchanged.
+    """
+    if not vis.granted_dossiers or vis.unrestricted:
+        return cond
+    ids = sorted(vis.granted_dossiers)
+    params.extend(ids)
+    granted = (
+        f"{alias}.rowid IN (SELECT rowid FROM docs_{g} WHERE dossier_id IN ({','.join('?' * len(ids))}))"
+    )
+    return f"(({cond}) OR {granted})"
+
+
+def metadata_condition(vis: Visibility, params: list[Any], alias: str = "d", *, g: int) -> str:
+    """Condition for 'metadata visible' over ``attrs_g`` aliased ``alias`` (grants included)."""
+    return _or_granted(_base_condition(vis, params, alias, False), vis, params, alias, g)
+
+
+def content_condition(vis: Visibility, params: list[Any], alias: str = "d", *, g: int) -> str:
+    """Condition for 'content visible' (which implies metadata visible; grants included)."""
+    return _or_granted(_base_condition(vis, params, alias, True), vis, params, alias, g)
 
 
 def notation_key(text: str) -> str:
@@ -232,11 +254,11 @@ class Searcher:
 
     def _branches(self, vis: Visibility) -> list[tuple[ColumnSet, str, list[Any], int]]:
         cparams: list[Any] = []
-        out = [(ALL_COLUMNS, content_condition(vis, cparams, "a"), cparams, 1)]
+        out = [(ALL_COLUMNS, content_condition(vis, cparams, "a", g=self.g), cparams, 1)]
         if vis.content_modes is not None:  # some records may show their metadata only
             mparams: list[Any] = []
-            meta = metadata_condition(vis, mparams, "a")
-            meta += " AND NOT (" + content_condition(vis, mparams, "a") + ")"
+            meta = metadata_condition(vis, mparams, "a", g=self.g)
+            meta += " AND NOT (" + content_condition(vis, mparams, "a", g=self.g) + ")"
             out.append((META_COLUMNS, meta, mparams, 0))
         return out
 
@@ -258,8 +280,8 @@ class Searcher:
         """One newest-first scan over records whose metadata is visible (all columns); records
         showing metadata only are then checked against the metadata columns, over their range."""
         g, cparams, mparams = self.g, list[Any](), list[Any]()
-        content = content_condition(vis, cparams, "a")
-        cond = metadata_condition(vis, mparams, "a")
+        content = content_condition(vis, cparams, "a", g=g)
+        cond = metadata_condition(vis, mparams, "a", g=g)
         sql = (
             f"SELECT fts_{g}.rowid, ({content}), {_CARRY}, 0.0 FROM fts_{g} CROSS JOIN attrs_{g} a"
             f" ON a.rowid = fts_{g}.rowid WHERE fts_{g} MATCH ? AND fts_{g}.rowid > ? AND {cond} AND {filters}"

@@ -287,3 +287,95 @@ def test_abort_rebuild_keeps_old(index: SearchIndex) -> None:
     assert index.count() == len(CORPUS)
     index.clear()
     assert index.count() == 0
+
+
+# -- grants: an approved access request opens one dossier's content to one researcher ---------
+
+GRANT_WORD = "zebravanthu"  # only in the bodies of the two conditional dossiers below
+GRANTED = (
+    IndexDoc(
+        id="doc:7",
+        dossier_id=4,
+        dossier_code="H04.2024.01",
+        title="Hồ sơ tuyển dụng công chức",
+        subject="Kết quả tuyển dụng",
+        body=f"Biên bản chấm thi {GRANT_WORD} của hội đồng tuyển dụng.",
+        agency_code="SNV",
+        agency_name="Sở Nội vụ",
+        doc_type="20",
+        issued_date=date(2024, 3, 1),
+        access_mode="02",
+    ),
+    IndexDoc(
+        id="doc:8",
+        dossier_id=5,
+        dossier_code="H05.2024.02",
+        title="Hồ sơ thanh tra tài chính",
+        subject="Kết luận thanh tra",
+        body=f"Kết luận {GRANT_WORD} về thu chi ngân sách.",
+        agency_code="STC",
+        agency_name="Sở Tài chính",
+        doc_type="07",
+        issued_date=date(2024, 4, 1),
+        access_mode="02",
+    ),
+)
+RESEARCHER = Visibility.of(content_modes=["01"], metadata_modes=["01", "02"])
+
+
+def granted(*dossiers: int) -> Visibility:
+    return Visibility.of(content_modes=["01"], metadata_modes=["01", "02"], granted_dossiers=dossiers)
+
+
+@pytest.fixture
+def granted_index(index: SearchIndex) -> SearchIndex:
+    index.upsert(GRANTED)
+    return index
+
+
+def test_without_a_grant_conditional_content_stays_hidden(granted_index: SearchIndex) -> None:
+    result = search(granted_index, GRANT_WORD, RESEARCHER)
+    assert result.total == 0 and result.hits == ()
+    assert all(n == 0 for facet in result.facets.values() for n in facet.values())
+    assert search(granted_index, GRANT_WORD, granted(99)).total == 0  # a grant on another dossier
+
+
+def test_a_grant_opens_that_dossiers_content_only(granted_index: SearchIndex) -> None:
+    result = search(granted_index, GRANT_WORD, granted(4))
+    assert ids(result) == ["doc:7"] and result.total == 1  # dossier 5 (also 02) stays hidden
+    hit = result.hits[0]
+    assert hit.content_visible and f"<mark>{GRANT_WORD}</mark>" in hit.snippet
+    assert result.facets["access_mode"] == {"02": 1} and result.facets["agency"] == {"SNV": 1}
+    both = search(granted_index, GRANT_WORD, granted(4, 5))
+    assert set(ids(both)) == {"doc:7", "doc:8"} and both.total == 2
+    assert all(h.content_visible for h in both.hits)
+
+
+def test_a_grant_keeps_every_other_restriction(granted_index: SearchIndex) -> None:
+    vis = granted(4)
+    # metadata of the other conditional dossier is still found, its content still is not
+    other = search(granted_index, "kết luận thanh tra", vis)
+    assert ids(other) == ["doc:8"] and not other.hits[0].content_visible
+    assert GRANT_WORD not in other.hits[0].snippet
+    # open records as before; secret ones (no grant) hidden with their metadata
+    assert search(granted_index, SECRET_WORD, vis).total == 0
+    assert search(granted_index, "báo cáo an ninh", vis).total == 0
+    # a phrase mixing the granted body with an open word matches only inside the grant
+    assert ids(search(granted_index, f"chấm thi {GRANT_WORD}", vis)) == ["doc:7"]
+    # no text: the listing counts the same records, by date
+    listing = search(granted_index, vis=vis, sort="date_desc")
+    assert "doc:5" not in ids(listing) and {"doc:7", "doc:8"} <= set(ids(listing))
+
+
+def test_a_grant_on_a_secret_dossier_opens_it_as_the_policy_does(granted_index: SearchIndex) -> None:
+    """``policies.access`` opens a granted dossier whatever its mode; search follows it."""
+    result = search(granted_index, SECRET_WORD, granted(3))
+    assert set(ids(result)) == {"doc:5", "doc:6"} and result.total == 2
+    assert all(h.content_visible and SECRET_WORD in h.snippet for h in result.hits)
+    assert result.facets["access_mode"] == {"02": 1, "03": 1}
+
+
+def test_grants_under_an_agency_restriction(granted_index: SearchIndex) -> None:
+    vis = Visibility.of(content_modes=None, metadata_modes=None, agencies=["SNV"], granted_dossiers=[5])
+    assert set(ids(search(granted_index, GRANT_WORD, vis))) == {"doc:7", "doc:8"}
+    assert search(granted_index, SECRET_WORD, vis).total == 0

@@ -8,7 +8,14 @@ from typing import Any
 
 from archive.visibility import Visibility
 from search.index.base import IndexDoc, SearchQuery
-from search.index.elastic_body import document_source, index_template, parse_response, search_body
+from search.index.elastic_body import (
+    content_filter,
+    document_source,
+    index_template,
+    metadata_filter,
+    parse_response,
+    search_body,
+)
 
 
 def fields_in(node: Any) -> set[str]:
@@ -125,6 +132,118 @@ def test_parse_response_drops_body_highlights_of_hidden_content() -> None:
     assert "bí mật" not in second.snippet and second.snippet == "Danh sách"
     assert not second.content_visible
     assert result.total == 2 and result.facets == {"year": {"2019": 2}}
+
+
+def holds(clause: dict[str, Any], src: dict[str, Any]) -> bool:
+    """Whether ``src`` satisfies ``clause``, for the Query DSL subset the visibility filters use
+    (``bool`` with must/filter/should/must_not/minimum_should_match, ``terms``, ``term``)."""
+    ((kind, spec),) = clause.items()
+    if kind == "terms":
+        ((field, values),) = spec.items()
+        return src.get(field) in values
+    if kind == "term":
+        ((field, value),) = spec.items()
+        return bool(src.get(field) == value)
+    assert kind == "bool", kind
+    ok = all(holds(c, src) for c in spec.get("must", []) + spec.get("filter", []))
+    ok = ok and not any(holds(c, src) for c in spec.get("must_not", []))
+    should = spec.get("should", [])
+    default = 0 if spec.get("must") or spec.get("filter") else 1
+    need = spec.get("minimum_should_match", default if should else 0)
+    return ok and sum(holds(c, src) for c in should) >= need
+
+
+GRANT_SOURCES = [
+    {"access_mode": mode, "agency_code": agency, "dossier_id": dossier}
+    for mode in ("01", "02", "03")
+    for agency in ("SNV", "STC")
+    for dossier in (4, 5, None)
+]
+GRANT_VISIBILITIES = [
+    Visibility.public(),
+    Visibility.of(content_modes=["01"], metadata_modes=["01", "02"], granted_dossiers=[4]),
+    Visibility.of(content_modes=["01"], metadata_modes=None, granted_dossiers=[4, 5]),
+    Visibility.of(content_modes=None, metadata_modes=None, agencies=["SNV"], granted_dossiers=[5]),
+    Visibility.of(content_modes=[], metadata_modes=[], granted_dossiers=[5]),
+]
+
+
+def test_visibility_filters_select_what_the_contract_says() -> None:
+    """The bool/terms clauses sent to Elasticsearch, evaluated on every kind of record, agree
+    with ``Visibility.metadata_visible`` / ``content_visible`` (grants included)."""
+    for vis in GRANT_VISIBILITIES:
+        meta, content = metadata_filter(vis), content_filter(vis)
+        for src in GRANT_SOURCES:
+            facts = (src["access_mode"], src["agency_code"], src["dossier_id"])
+            assert all(holds(c, src) for c in meta) is vis.metadata_visible(*facts), (vis, src)
+            assert all(holds(c, src) for c in content) is vis.content_visible(*facts), (vis, src)
+
+
+def test_a_grant_widens_both_branches_by_dossier_id() -> None:
+    vis = Visibility.of(content_modes=["01"], metadata_modes=["01", "02"], granted_dossiers=[5, 4])
+    body = search_body(SearchQuery(text="tuyển dụng"), vis)
+    content, meta = body["query"]["bool"]["should"]
+    usual = [{"terms": {"access_mode": ["01", "02"]}}, {"terms": {"access_mode": ["01"]}}]
+    assert content["bool"]["filter"] == [
+        {
+            "bool": {
+                "should": [{"bool": {"filter": usual}}, {"terms": {"dossier_id": [4, 5]}}],
+                "minimum_should_match": 1,
+            }
+        }
+    ]
+    assert meta["bool"]["must_not"] == [{"bool": {"filter": content["bool"]["filter"]}}]
+    assert "body.folded" in fields_in(content) and not any(f.startswith("body") for f in fields_in(meta))
+    top = body["query"]["bool"]["filter"]
+    assert top == [
+        {
+            "bool": {
+                "should": [
+                    {"bool": {"filter": [{"terms": {"access_mode": ["01", "02"]}}]}},
+                    {"terms": {"dossier_id": [4, 5]}},
+                ],
+                "minimum_should_match": 1,
+            }
+        }
+    ]
+    json.dumps(body)
+    # no grants: the body is exactly the public one; everything: grants add nothing
+    plain = Visibility.of(content_modes=["01"], metadata_modes=["01", "02"])
+    assert search_body(SearchQuery(text="a"), plain) == search_body(
+        SearchQuery(text="a"), Visibility.public()
+    )
+    staff = Visibility.of(None, None, None, granted_dossiers=[4])
+    assert search_body(SearchQuery(text="a"), staff) == search_body(
+        SearchQuery(text="a"), Visibility.everything()
+    )
+
+
+def test_parse_response_keeps_body_highlights_of_granted_dossiers() -> None:
+    response = {
+        "hits": {
+            "total": {"value": 2, "relation": "eq"},
+            "hits": [
+                {
+                    "_id": f"doc:{n}",
+                    "_score": 1.0,
+                    "_source": {
+                        "id": f"doc:{n}",
+                        "title": "Hồ sơ",
+                        "subject": "Tóm tắt",
+                        "access_mode": "02",
+                        "agency_code": "SNV",
+                        "dossier_id": n,
+                    },
+                    "highlight": {"body.folded": [f"biên bản <mark>chấm thi</mark> {n}"]},
+                }
+                for n in (4, 5)
+            ],
+        }
+    }
+    vis = Visibility.of(content_modes=["01"], metadata_modes=["01", "02"], granted_dossiers=[4])
+    granted, other = parse_response(response, SearchQuery(text="cham thi"), vis).hits
+    assert granted.content_visible and granted.snippet == "biên bản <mark>chấm thi</mark> 4"
+    assert not other.content_visible and other.snippet == "Tóm tắt"
 
 
 def test_unreachable_server_raises_index_unavailable() -> None:

@@ -7,6 +7,7 @@ path a million-record index takes is taken here with a dozen records.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -170,3 +171,74 @@ def test_older_layout_starts_empty_and_rebuild_mode_restores_fsync(tmp_path: Pat
 def test_chunked_token_streams_equal_whole_text_analysis(text: str) -> None:
     exact = " ".join(folding._TOKEN_RE.findall(folding.normalize(text).casefold()))
     assert folding.token_streams(text) == (exact, folding.fold(exact))
+
+
+# -- grants on every path of the plan ----------------------------------------------------------
+
+
+def _granted_corpus() -> list[IndexDoc]:
+    """The corpus, each record in its own dossier (id = its number), plus two conditional
+    records whose bodies hold the query words: dossier 12 (granted below) and dossier 13."""
+    docs = [replace(d, dossier_id=int(d.id.split(":")[1])) for d in _corpus()]
+    for i in (12, 13):
+        docs.append(
+            replace(_doc(i, f"Hồ sơ nhân sự {i}", "Văn bản điện tử tuyển dụng", mode="02"), dossier_id=i)
+        )
+    return docs
+
+
+GRANT_12 = Visibility.of(content_modes=["01"], metadata_modes=["01", "02"], granted_dossiers=[12])
+
+
+def test_grants_hold_on_the_capped_scan_tiers_and_date_walk(tmp_path: Path) -> None:
+    index = Fts5Index(tmp_path / "search.db", count_cap=3, rank_window=3)
+    index.upsert(_granted_corpus())
+    query = SearchQuery(text="văn bản điện tử", per_page=50)
+    assert index.explain(query, GRANT_12)["cheap"] is False
+    capped = {h.id: h for h in index.search(query, GRANT_12).hits}
+    assert capped["doc:12"].content_visible and "doc:13" not in capped and "doc:11" not in capped
+    assert "doc:12" not in {h.id for h in index.search(query, PUBLIC).hits}  # not without the grant
+    walked = index.search(SearchQuery(text="van ban dien tu", sort="date_desc", per_page=3), GRANT_12)
+    assert index.explain(SearchQuery(text="van ban dien tu", sort="date_desc"), GRANT_12)["date_walk"]
+    assert [h.id for h in walked.hits] == ["doc:12", "doc:10", "doc:9"]  # 13 hidden, 11 secret
+    assert walked.hits[0].content_visible
+    listing = index.search(SearchQuery(sort="date_desc", per_page=3), GRANT_12)  # no text
+    assert [(h.id, h.content_visible) for h in listing.hits] == [
+        ("doc:13", False), ("doc:12", True), ("doc:10", True),
+    ]  # fmt: skip
+    index.close()
+
+
+def test_grants_hold_when_every_term_is_rare(tmp_path: Path) -> None:
+    index = Fts5Index(tmp_path / "search.db")
+    index.upsert(_granted_corpus())
+    result = index.search(SearchQuery(text="tuyển dụng", facets=("access_mode",)), GRANT_12)
+    assert [h.id for h in result.hits] == ["doc:12"] and result.total == 1 and result.total_is_exact
+    assert "<mark>tuyển</mark> <mark>dụng</mark>" in result.hits[0].snippet
+    assert result.facets["access_mode"] == {"02": 1}
+    assert index.explain(SearchQuery(text="tuyển dụng"), GRANT_12)["cheap"] is True
+    assert index.search(SearchQuery(text="tuyển dụng"), PUBLIC).total == 0
+    index.close()
+
+
+def test_an_index_from_before_grants_gets_its_dossier_index_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "search.db"
+    index = Fts5Index(path)
+    index.upsert(_granted_corpus())
+    g = index.generation
+    index.close()
+    with sqlite3.connect(path) as db:
+        db.execute(f"DROP INDEX docs_{g}_dossier")  # as a file written by the previous version
+    again = Fts5Index(path)
+    assert again.count() == len(_granted_corpus())  # kept, not rebuilt
+    names = {r[0] for r in again._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert f"docs_{g}_dossier" in names
+    plan = " ".join(
+        str(r[3])
+        for r in again._db.execute(
+            f"EXPLAIN QUERY PLAN SELECT rowid FROM docs_{g} WHERE dossier_id IN (?, ?)", (12, 13)
+        )
+    )
+    assert f"docs_{g}_dossier" in plan  # the grant subquery reads the index, not the table
+    assert [h.id for h in again.search(SearchQuery(text="tuyển dụng"), GRANT_12).hits] == ["doc:12"]
+    again.close()
