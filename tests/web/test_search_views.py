@@ -4,18 +4,24 @@ links per role, and restricted content never shown to those who may not read it.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from archive.catalog import Dossier
-from luutru.samples.corpus import file_code
+from archive.catalog import AccessRequest, Dossier
+from archive.events import Agent
+from archive.vntime import utcnow
+from luutru.samples.corpus import build_corpus, file_code
+from luutru.samples.pki import TestPki
+from luutru.services import Services
 from luutru.web.search_views import page_window
 
-from .conftest import Web, sample_env, sample_spec
+from .conftest import Web, post, sample_env, sample_spec
 
 CONDITIONAL, OPEN, SECRET = (file_code(sample_spec(n)) for n in ("01.TCCB", "02.TCCB", "06.TTr"))
 HIT = re.compile(
@@ -148,3 +154,109 @@ def test_htmx_gets_only_the_results(env: Web) -> None:
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "<html" not in html and "data-total" in html
     assert "HX-Request" in r.headers["Vary"]
+
+
+# -- access-request grants: a researcher finds the content of what they were granted -------------
+
+TC05 = "05.TC"  # a second conditional (02) dossier, of Sở Tài chính
+
+
+@pytest.fixture(scope="module")
+def granted_env(tmp_path_factory: pytest.TempPathFactory, seeded_catalog: Path) -> Iterator[Web]:
+    """The "records" snapshot plus 05.TC (mode 02), ingested with its own test PKI."""
+    web = sample_env(tmp_path_factory, seeded_catalog, "records")
+    work = tmp_path_factory.mktemp("tc05")
+    pki = TestPki.create(work / "pki")
+    (src,) = build_corpus(work / "src", pki, specs=(sample_spec(TC05),))
+    settings = web.services.settings
+    shutil.copy(pki.root, settings.trust_path / "tc05-root.pem")
+    ingesting = Services.build(settings)  # trust roots are read when services are built
+    try:
+        ingesting.ingest.ingest(
+            src, sample_spec(TC05).agency, actor=Agent.person("vanthu"), source_kind="demo"
+        )
+    finally:
+        ingesting.close()
+    web.services.search.drain_all()
+    yield web
+    web.services.close()
+
+
+def _dossier_ids(web: Web) -> dict[str, int]:
+    codes = {"cond": CONDITIONAL, "open": OPEN, "secret": SECRET, "tc05": file_code(sample_spec(TC05))}
+    with web.services.session() as s:
+        return {k: s.scalars(select(Dossier.id).where(Dossier.code == c)).one() for k, c in codes.items()}
+
+
+def _ask_and_answer(web: Web, dossier_id: int, decision: str) -> int:
+    """docgia asks for ``dossier_id`` in the portal; the archivist answers in the console."""
+    reader = web.signed_in("docgia")
+    r = post(reader, "/portal/requests/new", {"dossier_id": dossier_id, "purpose": "Nghiên cứu luận văn"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    with web.services.session() as s:
+        request_id = s.scalars(
+            select(AccessRequest.id)
+            .where(AccessRequest.dossier_id == dossier_id)
+            .order_by(AccessRequest.id.desc())
+        ).first()
+    assert request_id is not None
+    archivist = web.signed_in("luutru")
+    r = post(
+        archivist,
+        f"/console/access-requests/{request_id}",
+        {"decision": decision},
+        "/console/access-requests",
+    )
+    assert r.status_code == 302
+    return request_id
+
+
+def _mode_facet(html: str) -> dict[str, int]:
+    block = re.search(r'<ul data-facet="access_mode">(.*?)</ul>', html, re.S)
+    found = (
+        re.findall(
+            r'data-facet-value="(\d\d)"[^>]*>[^<]*</a> <span class="count">(\d+)</span>', block.group(1)
+        )
+        if block
+        else []
+    )
+    return {mode: int(n) for mode, n in found}
+
+
+def test_a_granted_researcher_finds_the_dossiers_content(granted_env: Web) -> None:
+    web, ids = granted_env, _dossier_ids(granted_env)
+    reader = web.signed_in("docgia")
+    # "Hoàn thành" is in every dossier's spreadsheet; "tuyển dụng" is 01.TCCB's topic (mode 02)
+    total, found, html = hits(reader, "q=tuyen+dung+hoan+thanh")
+    assert total == 0 and found == [] and "Hoàn thành" not in html
+    _, before, before_html = hits(reader, "q=hoan+thanh")
+    assert {d for _h, d, _r, _b in before} == {ids["open"]}
+    assert "02" not in _mode_facet(before_html)
+
+    approved = _ask_and_answer(web, ids["cond"], "approve")
+    _ask_and_answer(web, ids["tc05"], "refuse")
+
+    total, found, html = hits(reader, "q=tuyen+dung+hoan+thanh")
+    granted = [(r, body) for _h, d, r, body in found if d == ids["cond"]]
+    assert granted and len(found) == total  # (with hits now, open records holding half the words follow)
+    assert {d for _h, d, _r, _b in found} <= {ids["cond"], ids["open"]}
+    assert any("<mark>Hoàn</mark> <mark>thành</mark>" in body for _r, body in granted)  # its snippet
+    assert all(readable == "yes" for readable, _body in granted)  # the hit opens the reading room
+    assert _mode_facet(html)["02"] == len(granted)
+    _, after, after_html = hits(reader, "q=hoan+thanh")
+    seen = {d for _h, d, _r, _b in after}
+    assert seen == {ids["open"], ids["cond"]}  # not 05.TC (refused), not 06.TTr (03)
+    assert _mode_facet(after_html)["02"] == sum(1 for _h, d, _r, _b in after if d == ids["cond"])
+    # another researcher's session, and anonymous visitors, are unchanged
+    assert hits(web.client(), "q=tuyen+dung+hoan+thanh")[0] == 0
+
+    # the reading period ends: the content is hidden again, the metadata stays findable
+    with web.services.sessions.begin() as s:
+        row = s.get(AccessRequest, approved)
+        assert row is not None and row.expires_at is not None
+        row.expires_at = utcnow() - timedelta(minutes=1)
+    total, found, html = hits(reader, "q=tuyen+dung+hoan+thanh")
+    assert total == 0 and found == [] and "Hoàn thành" not in html
+    _, meta, _ = hits(reader, "q=tuyen+dung")
+    assert ids["cond"] in {d for _h, d, _r, _b in meta}
+    assert all(readable == "no" for _h, d, readable, _b in meta if d == ids["cond"])
