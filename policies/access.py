@@ -18,8 +18,8 @@ Rules (modes are TT 05/2025 ``mode`` codes: 01 Công khai, 02 Sử dụng có đ
 
 Search asks the same rules as one :class:`~archive.visibility.Visibility` per actor
 (:func:`visibility_for`), grants included, so what a researcher finds is what they may open.
-An actor's grants are loaded by :func:`granted_dossiers`, the one place that reads access
-requests for the portal, the reading room and ``luutru search --as``.
+An actor's grants are loaded by :func:`granted_dossiers` (``luutru search --as`` uses it; the
+web's ``current_actor`` has its own copy of the same query, to be replaced by this call).
 """
 
 from __future__ import annotations
@@ -258,8 +258,8 @@ def granted_dossiers(session: Session, user_id: int, now: datetime | None = None
 
     ``now`` defaults to the current time (aware UTC); a request approved without an end date
     (``expires_at`` None) does not expire. Pending and refused requests grant nothing. Every
-    caller that builds an :class:`Actor` for a signed-in person uses this, so the reading room,
-    the portal search and ``luutru search --as`` agree on what a grant opens.
+    caller that builds an :class:`Actor` for a signed-in person is meant to use this, so the
+    reading room, the portal search and ``luutru search --as`` agree on what a grant opens.
     """
     at = as_utc(now) if now is not None else utcnow()
     rows = session.execute(
