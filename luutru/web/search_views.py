@@ -3,7 +3,9 @@ facets, sort and pages, for everyone including anonymous visitors.
 
 The view parses the query string into a :class:`search.index.base.SearchQuery`, asks
 ``Services.search`` under ``policies.access.visibility_for(actor)`` (visibility is applied
-inside the index query, so totals, facets and snippets only count what the actor may see),
+inside the index query, so totals, facets and snippets only count what the actor may see; a
+researcher's approved, unexpired access requests are part of it, so a granted dossier is found
+by its content words too),
 and links each hit to the page the actor may open: a document whose content the actor may
 read → its reading-room page; anything else → the record page, which carries the
 access-request link. Only ``Hit.snippet`` and ``Hit.title_html`` (escaped by ``search``, with
