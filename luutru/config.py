@@ -71,6 +71,7 @@ class Settings:
     # Retention and disposal
     disposal_deadline_days: int = 15
     # Web
+    archive_name: str = ""  # the archive's own name (reading-room margin); empty → the top agency's
     secret_key: str = ""  # empty → generated once into <data_dir>/secret_key
     host: str = "127.0.0.1"
     port: int = 8080
