@@ -24,6 +24,7 @@ from archive.catalog import Agency, DisposalCase, DisposalItem, Document, Dossie
 from archive.events import Agent
 from archive.vntime import VN_TZ
 from ingest.service import INTERNAL_SOURCE, IngestResult
+from luutru import pages
 from luutru.config import Settings
 from luutru.services import Services
 from policies.destruction import ExecutionReport, execute
@@ -33,8 +34,8 @@ Purge = Callable[[Sequence[int]], None]
 
 
 def page_cache_root(settings: Settings) -> Path:
-    """Where rendered page images (bản đọc) are cached: ``<data_dir>/cache/pages/<sha256>/``."""
-    return settings.data_dir / "cache" / "pages"
+    """The one page-image cache (reading room, console, previews): ``<data_dir>/cache/pages/<sha256>/``."""
+    return pages.cache_root(settings.data_dir)
 
 
 def papers_dir(settings: Settings, case_code: str) -> Path:
@@ -89,20 +90,16 @@ def index_purger(settings: Settings, docs_by_dossier: dict[int, list[int]]) -> P
 
 
 def thumbnail_cache_root(settings: Settings) -> Path:
-    """The console's page thumbnails (``luutru.web.records``): ``<sha[:2]>/<sha>-p<n>-w<width>.png``."""
-    return settings.data_dir / "cache" / "thumbs"
+    """The console's own thumbnail cache before ``luutru.pages``; ``pages.forget`` still sweeps it."""
+    return settings.data_dir / "cache" / pages.LEGACY_THUMBS
 
 
 def cache_purger(settings: Settings, hashes: dict[int, set[str]]) -> Purge:
-    """Delete the cached page images and thumbnails of the dossiers' files (idempotent)."""
-    pages, thumbs = page_cache_root(settings), thumbnail_cache_root(settings)
+    """Forget every cached page image of the dossiers' files, whichever screen made it (idempotent)."""
+    root = page_cache_root(settings)
 
     def purge(dossier_ids: Sequence[int]) -> None:
-        for dossier_id in dossier_ids:
-            for sha in hashes.get(dossier_id, set()):
-                shutil.rmtree(pages / sha, ignore_errors=True)
-                for thumb in (thumbs / sha[:2]).glob(f"{sha}-*"):
-                    thumb.unlink(missing_ok=True)
+        pages.forget(root, (sha for d in dossier_ids for sha in hashes.get(d, set())))
 
     return purge
 

@@ -4,21 +4,16 @@
   it (404 otherwise), the documents and their readable files only when the content is readable,
   else the access-request link; a destroyed dossier shows its tombstone.
 * ``/portal/records/<id>/documents/<doc>`` — reading a document page by page in the browser.
-* ``/portal/records/<id>/files/<file>/pages/<n>.png`` — one page image, rendered with pypdfium2
-  from a replica (streamed, never read whole into memory by us), cached under
-  ``<data_dir>/cache/pages/<sha256>/<n>.png`` and access-checked on every request. The name of
-  the archive is drawn in the bottom margin of every page (REGULATIONS §10, bản đọc). There is
-  no download link here: a reading copy is read, not downloaded.
+* ``/portal/records/<id>/files/<file>/pages/<n>.png`` — one page image, access-checked on every
+  request and rendered by ``luutru.pages`` (streamed from a replica, cached in the one page cache
+  that destruction clears). The archive's name — the ``archive_name`` setting, else the top
+  agency's name — is drawn in the bottom margin of every page (REGULATIONS §10, bản đọc). There
+  is no download link here: a reading copy is read, not downloaded.
 
 Reading a restricted record under an approved access request is a DISSEMINATION event.
 """
 
 from __future__ import annotations
-
-import os
-import tempfile
-from pathlib import Path
-from typing import Any
 
 from flask import Blueprint, abort, render_template, send_file
 from flask.typing import ResponseReturnValue
@@ -37,17 +32,15 @@ from archive.catalog import (
     StoredFile,
     Tombstone,
 )
-from luutru.disposal_wiring import page_cache_root
+from luutru import pages
+from luutru.config import Settings
 from luutru.web.auth import current_actor, web_services
 from luutru.web.portal import MODE_LABELS, facts
 from policies.access import Actor, Decision, RecordFacts, can_read_content, can_see_metadata
 
 bp = Blueprint("reading", __name__, url_prefix="/portal/records")
 
-SCALE = 1.5  # 108 dpi: legible on screen, small enough to stream quickly
-MARGIN = 44  # pixels added under the page for the archive's name
-MAX_PAGES = 2000
-FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+SIZE = pages.Size(scale=1.5)  # 108 dpi: legible on screen, small enough to stream quickly
 
 
 def _visible(s: Session, actor: Actor, dossier_id: int) -> tuple[Dossier, RecordFacts]:
@@ -86,10 +79,17 @@ def _readable_files(s: Session, document: Document) -> list[StoredFile]:
     return [f for f in s.scalars(query) if f.path.lower().endswith(".pdf") or f.mime == "application/pdf"]
 
 
-def archive_name(s: Session) -> str:
-    """The archive body's name: the top agency of the catalog (tên cơ quan lưu trữ)."""
+def archive_name(s: Session, settings: Settings) -> str:
+    """The archive's own name (tên cơ quan lưu trữ): the ``archive_name`` setting, else the top agency's."""
+    if settings.archive_name.strip():
+        return settings.archive_name.strip()
     name = s.scalar(select(Agency.name).where(Agency.parent_id.is_(None)).order_by(Agency.id).limit(1))
     return name or "luutru"
+
+
+def reading_label(name: str) -> str:
+    """The text in the margin of every reading-room page."""
+    return f"{name} — Bản đọc / reading copy"
 
 
 def _dissemination(s: Session, actor: Actor, dossier: Dossier, content: Decision, what: str) -> None:
@@ -134,14 +134,22 @@ def record(dossier_id: int) -> ResponseReturnValue:
 @bp.get("/<int:dossier_id>/documents/<int:document_id>")
 def document(dossier_id: int, document_id: int) -> ResponseReturnValue:
     actor = current_actor()
-    with web_services().session() as s:
+    services = web_services()
+    spool = pages.cache_root(services.settings.data_dir) / ".spool"
+    with services.session() as s:
         dossier, doc, content = _readable(s, actor, dossier_id, document_id)
-        pages: list[tuple[StoredFile, int]] = []
+        files: list[tuple[StoredFile, int]] = []
         for f in _readable_files(s, doc):
-            pages.append((f, _page_count(f)))
+            try:
+                count = pages.page_count(
+                    f.sha256, pages.replica_openers(services.replicas, f), spool_dir=spool
+                )
+            except pages.NoReadableCopy:
+                abort(404)
+            files.append((f, count))
         _dissemination(s, actor, dossier, content, f"document {doc.doc_code}")
         s.commit()
-        return render_template("reading/document.html", dossier=dossier, document=doc, files=pages)
+        return render_template("reading/document.html", dossier=dossier, document=doc, files=files)
 
 
 @bp.get("/<int:dossier_id>/files/<int:file_id>/pages/<int:page>.png")
@@ -153,67 +161,19 @@ def page_image(dossier_id: int, file_id: int, page: int) -> ResponseReturnValue:
         if stored is None or stored.document_id is None:
             abort(404)
         _readable(s, actor, dossier_id, stored.document_id)
-        if stored.package.state is not PackageState.STORED or page < 1 or page > MAX_PAGES:
+        if stored.package.state is not PackageState.STORED or page < 1 or page > pages.MAX_PAGES:
             abort(404)
-        cached = page_cache_root(services.settings) / stored.sha256 / f"{page}.png"
-        if not cached.exists():
-            _render(stored, page, cached, archive_name(s))
+        sha, copies = stored.sha256, pages.replica_openers(services.replicas, stored)
+        label = reading_label(archive_name(s, services.settings))
+    root = pages.cache_root(services.settings.data_dir)
+    try:
+        cached = pages.page_image(root, sha, page, copies, SIZE, label=label)
+    except (pages.NoSuchPage, pages.NoReadableCopy):
+        abort(404)
     response = send_file(cached, mimetype="image/png", max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Disposition"] = "inline"
     return response
 
 
-# -- rendering -----------------------------------------------------------------------------------
-
-
-def _open_pdf(stored: StoredFile) -> Any:
-    """Open the file from the first replica that has it (pypdfium2 reads the stream on demand)."""
-    import pypdfium2 as pdfium
-
-    key = f"{stored.package.storage_key}/{stored.path}"
-    for replica in web_services().replicas:
-        if replica.exists(key):
-            return pdfium.PdfDocument(replica.open(key), autoclose=True)
-    abort(404)
-
-
-def _page_count(stored: StoredFile) -> int:
-    pdf = _open_pdf(stored)
-    try:
-        return min(len(pdf), MAX_PAGES)
-    finally:
-        pdf.close()
-
-
-def _render(stored: StoredFile, page: int, target: Path, name: str) -> None:
-    """Render one page to PNG with the archive's name in a bottom margin; atomic write."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    pdf = _open_pdf(stored)
-    try:
-        if page > len(pdf):
-            abort(404)
-        image = pdf[page - 1].render(scale=SCALE).to_pil().convert("RGB")
-    finally:
-        pdf.close()
-    sheet = Image.new("RGB", (image.width, image.height + MARGIN), "white")
-    sheet.paste(image, (0, 0))
-    draw = ImageDraw.Draw(sheet)
-    font = ImageFont.truetype(str(FONT), 16) if FONT.exists() else ImageFont.load_default()
-    label = f"{name} — Bản đọc / reading copy"
-    width = draw.textlength(label, font=font)
-    draw.line((0, image.height, sheet.width, image.height), fill=(200, 200, 200))
-    draw.text(((sheet.width - width) / 2, image.height + 12), label, fill=(60, 60, 60), font=font)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            sheet.save(fh, format="PNG", optimize=True)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-__all__ = ["archive_name", "bp"]
+__all__ = ["archive_name", "bp", "reading_label"]

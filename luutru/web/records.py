@@ -9,8 +9,8 @@ metadata is for archivists only.
 
 Files are never served straight from a replica: a copy is first hashed while it is copied to
 a temporary file, and only a copy whose SHA-256 matches the catalog is sent (bytes already sent
-cannot be taken back). Page images are rendered with pypdfium2 and cached on disk under
-``<data_dir>/cache/thumbs/`` keyed by the file's SHA-256 (see :func:`purge_page_cache`).
+cannot be taken back). Page images and thumbnails come from ``luutru.pages``: streamed from a
+replica copy, cached in the one page cache that destruction clears.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,7 @@ from archive.metadata.profile import FieldSpec
 from archive.storage import Replica
 from archive.storage.errors import StorageError
 from ingest.revision import InvalidCorrection, revise_dossier
+from luutru import pages
 from luutru.web.auth import current_actor, requires, web_services
 from luutru.web.portal import MODE_LABELS, facts
 from policies.access import Actor, RecordFacts, can_download_original, can_read_content, can_see_metadata
@@ -72,62 +72,36 @@ DOCUMENT_FORM_FIELDS = (
     "numberOfPage",
     "mode",
 )
-_render_lock = threading.Lock()  # pdfium is not thread-safe
 
 
 # -- page images -------------------------------------------------------------------------------
 def page_cache_dir(data_dir: Path) -> Path:
-    return data_dir / "cache" / "thumbs"
-
-
-def render_page_png(pdf: Path, page: int, width: int, out: Path) -> Path:
-    """Render page ``page`` (0-based) of ``pdf`` to a PNG ``width`` pixels wide. Raises IndexError."""
-    import pypdfium2 as pdfium
-
-    with _render_lock:
-        doc = pdfium.PdfDocument(str(pdf))
-        try:
-            if not 0 <= page < len(doc):
-                raise IndexError(f"page {page} out of range")
-            pg = doc[page]
-            image = pg.render(scale=width / pg.get_width()).to_pil()
-            image.save(out, "PNG")
-        finally:
-            doc.close()
-    return out
+    """The page-image cache (``luutru.pages.cache_root``); kept for the staged previews."""
+    return pages.cache_root(data_dir)
 
 
 def cached_page(cache: Path, sha256: str, page: int, width: int, source: Callable[[Path], None]) -> Path:
-    """The cached PNG of a page, rendering it once; ``source(path)`` writes the PDF to ``path``."""
-    target = cache / sha256[:2] / f"{sha256}-p{page}-w{width}.png"
+    """Page ``page`` (from 0) of a file that ``source(path)`` writes out, verified, to ``path``.
+
+    The staged previews of ``luutru.web.ingest_views`` call this: they check the staged bytes
+    themselves. It renders through ``luutru.pages`` into the same cache and key as every other
+    page image; ``pages.page_image(..., verify=True)`` does the same without the extra copy.
+    """
+    size = pages.Size(width=width)
+    target = pages.cache_path(cache, sha256, page + 1, size)
     if target.is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_pdf = tempfile.mkstemp(dir=target.parent, suffix=".pdf")
-    os.close(fd)
-    fd, tmp_png = tempfile.mkstemp(dir=target.parent, suffix=".png.tmp")
-    os.close(fd)
-    try:
-        source(Path(tmp_pdf))
-        render_page_png(Path(tmp_pdf), page, width, Path(tmp_png))
-        os.replace(tmp_png, target)  # atomic: a parallel request never reads half an image
-    finally:
-        Path(tmp_pdf).unlink(missing_ok=True)
-        Path(tmp_png).unlink(missing_ok=True)
-    return target
+    spool = cache / ".spool"
+    spool.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=spool) as tmp:
+        copy = Path(tmp) / "copy"
+        source(copy)
+        return pages.page_image(cache, sha256, page + 1, [lambda: copy.open("rb")], size)
 
 
-def purge_page_cache(cache: Path, sha256s: Iterable[str] | None = None) -> int:
-    """Delete cached page images (of the files with these SHA-256, or all); return how many."""
-    if not cache.is_dir():
-        return 0
-    wanted = None if sha256s is None else set(sha256s)
-    removed = 0
-    for png in cache.glob("*/*.png"):
-        if wanted is None or png.name.split("-", 1)[0] in wanted:
-            png.unlink(missing_ok=True)
-            removed += 1
-    return removed
+def purge_page_cache(cache: Path, sha256s: Iterable[str]) -> int:
+    """Delete the cached page images of these files; ``luutru.pages.forget`` under its old name."""
+    return pages.forget(cache, sha256s)
 
 
 def copy_verified(source: Callable[[], Any], sha256: str, dest: Path) -> bool:
@@ -374,10 +348,6 @@ def _pdf_of(doc: Document) -> StoredFile:
     return pdf
 
 
-def _fetch(replicas: Sequence[Replica], key: str, sha256: str, dest: Path) -> None:
-    verified_replica_copy(replicas, key, sha256, dest)
-
-
 @bp.get("/documents/<int:doc_id>/pages/<int:page>.png")
 def page_image(doc_id: int, page: int) -> ResponseReturnValue:
     svc = web_services()
@@ -387,14 +357,11 @@ def page_image(doc_id: int, page: int) -> ResponseReturnValue:
         if not can_read_content(actor, record).allowed:
             abort(403)
         pdf = _pdf_of(doc)
-        key, sha = f"{pdf.package.storage_key}/{pdf.path}", pdf.sha256
-    width = THUMB_WIDTH if request.args.get("size") == "thumb" else PAGE_WIDTH
-    try:
-        png = cached_page(
-            page_cache_dir(svc.settings.data_dir), sha, page, width,
-            lambda dest: _fetch(svc.replicas, key, sha, dest),
-        )  # fmt: skip
-    except IndexError:
+        sha, copies = pdf.sha256, pages.replica_openers(svc.replicas, pdf)
+    size = pages.Size(width=THUMB_WIDTH if request.args.get("size") == "thumb" else PAGE_WIDTH)
+    try:  # console URLs count pages from 0, luutru.pages from 1
+        png = pages.page_image(pages.cache_root(svc.settings.data_dir), sha, page + 1, copies, size)
+    except pages.NoSuchPage:
         abort(404)
     return send_file(png, mimetype="image/png", max_age=3600)
 
@@ -448,6 +415,5 @@ __all__ = [
     "open_verified",
     "page_cache_dir",
     "purge_page_cache",
-    "render_page_png",
     "verified_replica_copy",
 ]

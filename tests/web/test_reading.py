@@ -30,7 +30,8 @@ from archive.catalog import (
 from archive.catalog import Event as EventRow
 from archive.vntime import utcnow
 from luutru.disposal_wiring import page_cache_root
-from luutru.web.reading import MARGIN
+from luutru.pages import MARGIN, cache_path
+from luutru.web.reading import SIZE, reading_label
 from tests.web.conftest import OWN_AGENCY, Web
 
 
@@ -96,7 +97,8 @@ def test_researcher_reads_an_open_record_page_by_page(web: Web) -> None:
     band = image.crop((0, image.height - MARGIN + 2, image.width, image.height))
     darkest = band.getextrema()[0]
     assert isinstance(darkest, int) and darkest < 128  # the archive's name is drawn in the bottom margin
-    cached = page_cache_root(web.services.settings) / sha / "1.png"
+    label = reading_label("Ủy ban nhân dân tỉnh Thái Bình")  # no archive_name set: the top agency
+    cached = cache_path(page_cache_root(web.services.settings), sha, 1, SIZE, label)
     assert cached.exists()
     before = cached.stat().st_mtime_ns
     assert client.get(f"/portal/records/{dossier_id}/files/{file_id}/pages/1.png").data == r.data

@@ -14,6 +14,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from archive.catalog import Document, Dossier, Event, EventType, FileRole, Package, PackageState
+from luutru.pages import Size, cache_path, cache_root
 from luutru.samples.corpus import file_code
 from luutru.web.records import current_files
 
@@ -99,8 +100,8 @@ def test_page_image_is_rendered_once_and_cached(env: Web) -> None:
     assert f"/records/documents/{doc_id}/pages/0.png" in html and 'data-signer="Nguyễn Văn An"' in html
     r = client.get(f"/records/documents/{doc_id}/pages/0.png")
     assert r.status_code == 200 and Image.open(io.BytesIO(r.data)).width == 1000
-    cached = env.services.settings.data_dir / "cache" / "thumbs" / sha[:2] / f"{sha}-p0-w1000.png"
-    assert cached.is_file()
+    cached = cache_path(cache_root(env.services.settings.data_dir), sha, 1, Size(width=1000))
+    assert cached.is_file()  # URL page 0 is the file's first page
     assert client.get(f"/records/documents/{doc_id}/pages/7.png").status_code == 404  # one page only
 
 
