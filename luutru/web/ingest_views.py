@@ -33,9 +33,10 @@ from archive import events
 from archive.catalog import Agency, Role, Submission, SubmissionFile, SubmissionState
 from archive.errors import Conflict, NotFound
 from archive.findings import Finding
+from luutru import pages
 from luutru.web.auth import current_actor, requires, web_services
 from luutru.web.console import SUBMISSION_LABELS
-from luutru.web.records import CHUNK, THUMB_WIDTH, cached_page, copy_verified, page_cache_dir
+from luutru.web.records import CHUNK, THUMB_WIDTH
 
 bp = Blueprint("ingest_views", __name__, url_prefix="/console/ingest")
 
@@ -131,14 +132,13 @@ def preview(sid: str, file_id: int) -> ResponseReturnValue:
     if not staged.is_relative_to(Path(sub.staging_path).resolve()) or not staged.is_file():
         abort(404)
 
-    def source(dest: Path) -> None:
-        if not copy_verified(lambda: staged.open("rb"), sha, dest):
-            abort(409)  # the staged bytes changed since receipt: show nothing
-
-    try:
-        png = cached_page(page_cache_dir(svc.settings.data_dir), sha, int(page), THUMB_WIDTH, source)
-    except IndexError:
+    root, size = pages.cache_root(svc.settings.data_dir), pages.Size(width=THUMB_WIDTH)
+    try:  # verify: the staged bytes must still hash to what was received
+        png = pages.page_image(root, sha, int(page) + 1, [lambda: staged.open("rb")], size, verify=True)
+    except pages.NoSuchPage:
         abort(404)
+    except pages.NoReadableCopy:
+        abort(409)  # the staged bytes changed since receipt: show nothing
     return send_file(png, mimetype="image/png", max_age=3600)
 
 

@@ -75,35 +75,6 @@ DOCUMENT_FORM_FIELDS = (
 
 
 # -- page images -------------------------------------------------------------------------------
-def page_cache_dir(data_dir: Path) -> Path:
-    """The page-image cache (``luutru.pages.cache_root``); kept for the staged previews."""
-    return pages.cache_root(data_dir)
-
-
-def cached_page(cache: Path, sha256: str, page: int, width: int, source: Callable[[Path], None]) -> Path:
-    """Page ``page`` (from 0) of a file that ``source(path)`` writes out, verified, to ``path``.
-
-    The staged previews of ``luutru.web.ingest_views`` call this: they check the staged bytes
-    themselves. It renders through ``luutru.pages`` into the same cache and key as every other
-    page image; ``pages.page_image(..., verify=True)`` does the same without the extra copy.
-    """
-    size = pages.Size(width=width)
-    target = pages.cache_path(cache, sha256, page + 1, size)
-    if target.is_file():
-        return target
-    spool = cache / ".spool"
-    spool.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=spool) as tmp:
-        copy = Path(tmp) / "copy"
-        source(copy)
-        return pages.page_image(cache, sha256, page + 1, [lambda: copy.open("rb")], size)
-
-
-def purge_page_cache(cache: Path, sha256s: Iterable[str]) -> int:
-    """Delete the cached page images of these files; ``luutru.pages.forget`` under its old name."""
-    return pages.forget(cache, sha256s)
-
-
 def copy_verified(source: Callable[[], Any], sha256: str, dest: Path) -> bool:
     """Copy the stream ``source()`` opens to ``dest`` in 1 MiB chunks; True if it hashes to ``sha256``."""
     h = hashlib.sha256()
@@ -408,12 +379,9 @@ def download_original(doc_id: int, file_id: int) -> ResponseReturnValue:
 
 __all__ = [
     "bp",
-    "cached_page",
     "copy_verified",
     "current_files",
     "document_facts",
     "open_verified",
-    "page_cache_dir",
-    "purge_page_cache",
     "verified_replica_copy",
 ]

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from archive.catalog import Event, EventType, Submission, SubmissionState
+from luutru import pages
 from luutru.samples.corpus import file_code
-from luutru.web.records import page_cache_dir, purge_page_cache
 
 from .conftest import Web, sample_env, sample_spec
 
@@ -100,11 +100,12 @@ def test_submission_page_shows_findings_signatures_and_a_cached_thumbnail(env: W
     assert r.status_code == 200 and r.mimetype == "image/png"
     image = Image.open(io.BytesIO(r.data))
     assert image.width == 240 and image.height > 240  # a portrait A4 page
-    cache = page_cache_dir(env.services.settings.data_dir)
-    assert (cache / pdf.sha256[:2] / f"{pdf.sha256}-p0-w240.png").is_file()
+    cache = pages.cache_root(env.services.settings.data_dir)
+    cached = cache / pdf.sha256 / "p1-w240.png"  # luutru.pages: one cache, pages counted from 1
+    assert cached.is_file()
     assert client.get(url + "?page=99").status_code == 404
-    assert purge_page_cache(cache, [pdf.sha256]) == 1
-    assert not (cache / pdf.sha256[:2] / f"{pdf.sha256}-p0-w240.png").exists()
+    assert pages.forget(cache, [pdf.sha256]) == 1
+    assert not cached.exists()
     other = submission_of(env, "08.TCCB")
     assert client.get(f"/console/ingest/{other.id}/files/{pdf.id}/preview.png").status_code == 404
 
