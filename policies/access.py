@@ -18,8 +18,8 @@ Rules (modes are TT 05/2025 ``mode`` codes: 01 Công khai, 02 Sử dụng có đ
 
 Search asks the same rules as one :class:`~archive.visibility.Visibility` per actor
 (:func:`visibility_for`), grants included, so what a researcher finds is what they may open.
-An actor's grants are loaded by :func:`granted_dossiers` (``luutru search --as`` uses it; the
-web's ``current_actor`` has its own copy of the same query, to be replaced by this call).
+An actor's grants are loaded by :func:`granted_dossiers`, the one loader (``luutru search --as``
+and the web's ``current_actor``).
 """
 
 from __future__ import annotations

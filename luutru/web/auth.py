@@ -39,12 +39,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import events
-from archive.catalog import AccessRequest, AccessRequestState, Agency, EventType, Outcome, Role, User
+from archive.catalog import Agency, EventType, Outcome, Role, User
 from archive.vntime import as_utc, utcnow
 from luutru.accounts import check_password
 from luutru.ratelimit import TokenBucket
 from luutru.services import Services
-from policies.access import Actor
+from policies.access import Actor, granted_dossiers
 
 bp = Blueprint("auth", __name__)
 
@@ -106,17 +106,10 @@ def current_actor() -> Actor:
         g.actor = anonymous
         return anonymous
     user: WebUser = current_user
-    grants: list[int] = []
+    grants: frozenset[int] = frozenset()
     if Role.RESEARCHER in user.roles:
-        now = utcnow()
         with web_services().session() as s:
-            rows = s.execute(
-                select(AccessRequest.dossier_id, AccessRequest.expires_at).where(
-                    AccessRequest.requester_id == user.user_id,
-                    AccessRequest.state == AccessRequestState.APPROVED,
-                )
-            ).all()
-        grants = [d for d, exp in rows if exp is None or as_utc(exp) > now]
+            grants = granted_dossiers(s, user.user_id)
     actor = Actor.of(user.user_id, user.username, user.roles, user.agency_code, grants)
     g.actor = actor
     return actor
