@@ -54,7 +54,13 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1280, "height": 800}
 ROOT = Path(__file__).resolve().parents[2]
 FAILURE_SHOTS = ROOT / "test-artifacts" / "screenshots"
-DOC_SHOTS = ROOT / "docs" / "screenshots"
+# The README's screens are refreshed only on request (LUUTRU_DOC_SHOTS=1), so that a test run
+# leaves the checkout as it found it; otherwise the same shots go to test-artifacts/.
+DOC_SHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("LUUTRU_DOC_SHOTS")
+    else ROOT / "test-artifacts" / "doc-shots"
+)
 PASSWORD = demo.DEMO_PASSWORD
 
 

@@ -1,6 +1,6 @@
 """The archivist's console in the browser: upload a sample dossier ZIP, review an in-review
 submission (findings, signatures, a page thumbnail), accept it, open the archived dossier and
-download a register PDF. Refreshes docs/screenshots/{ingest-queue,submission,dossier}.png."""
+download a register PDF. Takes the README screens ingest-queue, submission, dossier (LUUTRU_DOC_SHOTS=1 refreshes them)."""
 
 from __future__ import annotations
 
