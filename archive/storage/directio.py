@@ -40,8 +40,11 @@ class DirectWriter:
     """Write a new file from arbitrary chunks; past ``direct_from`` bytes, around the page cache.
 
     ``fd`` is an open, writable descriptor of an empty file (the writer does not close it).
-    Call :meth:`finish` after the last :meth:`write` (it waits for every write); :attr:`direct`
-    tells whether ``O_DIRECT`` was used. Two buffers alternate: while one is being written
+    Use it as a context manager around the writes: leaving the block normally finishes the file
+    (:meth:`finish`: the tail written, every write waited for); leaving it by an exception waits
+    for the write in flight, so the caller may close ``fd`` at once (a write still running on a
+    closed, reused descriptor could land in another file). :attr:`direct` tells whether
+    ``O_DIRECT`` was used. Two buffers alternate: while one is being written
     (by a helper thread, once the file is large enough to go direct), the caller fills the other,
     so hashing or reading the next piece overlaps the device's write of this one.
     """
@@ -57,6 +60,16 @@ class DirectWriter:
         self._fill = 0
         self._flushed = 0  # bytes handed to the file (a multiple of BLOCK until finish)
         self._pool: ThreadPoolExecutor | None = None
+        self._finished = False
+
+    def __enter__(self) -> DirectWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if exc_type is None:
+            self.finish()
+        else:
+            self._close_pool()  # wait for the write in flight; its own error, if any, is moot now
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         src = memoryview(data).cast("B")
@@ -71,6 +84,9 @@ class DirectWriter:
 
     def finish(self) -> None:
         """Write what is left; pad the last block when direct, then cut the file to its size."""
+        if self._finished:
+            return
+        self._finished = True
         try:
             tail = self._fill
             view = self._bufs[self._current]

@@ -102,10 +102,9 @@ def copy_file(src: Path, dest: Path) -> None:
     if O_DIRECT and os.stat(src).st_size >= DIRECT_MIN:
         fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
         try:
-            writer = DirectWriter(fd, direct_from=0)
-            for chunk in read_chunks(src):
-                writer.write(chunk)
-            writer.finish()
+            with DirectWriter(fd, direct_from=0) as writer:
+                for chunk in read_chunks(src):
+                    writer.write(chunk)
         finally:
             os.close(fd)
         return

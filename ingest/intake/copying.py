@@ -95,32 +95,31 @@ def copy_into(
     view = memoryview(buf)
     fd = os.open(target, _OPEN_FLAGS, 0o640)
     try:
-        out = DirectWriter(fd)  # a large file goes around the page cache past its first 16 MiB
-        while n := _fill(source, view):
-            chunk = view[:n]
-            size += n
-            budget.bytes += n
-            if size > limits.max_file_bytes:
-                raise _over(rel, size, limits.max_file_bytes, entry)
-            if budget.bytes > limits.max_bytes:
-                raise _over(rel, budget.bytes, limits.max_bytes, entry)
-            if entry is not None and (size > entry.file_size or ratio_exceeded(size, entry, limits)):
-                raise SubmissionRefused(
-                    [
-                        refusals.zip_bomb(
-                            rel,
-                            "entry expands beyond its header or the ratio limit",
-                            written=size,
-                            declared=entry.file_size,
-                            compressed=entry.compress_size,
-                        )
-                    ]
-                )
-            digests.update(chunk)
-            out.write(chunk)
-        out.finish()
+        with DirectWriter(fd) as out:  # a large file goes around the page cache past its first 16 MiB
+            while n := _fill(source, view):
+                chunk = view[:n]
+                size += n
+                budget.bytes += n
+                if size > limits.max_file_bytes:
+                    raise _over(rel, size, limits.max_file_bytes, entry)
+                if budget.bytes > limits.max_bytes:
+                    raise _over(rel, budget.bytes, limits.max_bytes, entry)
+                if entry is not None and (size > entry.file_size or ratio_exceeded(size, entry, limits)):
+                    raise SubmissionRefused(
+                        [
+                            refusals.zip_bomb(
+                                rel,
+                                "entry expands beyond its header or the ratio limit",
+                                written=size,
+                                declared=entry.file_size,
+                                compressed=entry.compress_size,
+                            )
+                        ]
+                    )
+                digests.update(chunk)
+                out.write(chunk)
     finally:
-        os.close(fd)
+        os.close(fd)  # after the writer waited for its last write
     found = digests.hexdigests()
     remember_digests(target, found)
     return StagedFile(rel, size, found["sha256"])

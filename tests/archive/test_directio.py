@@ -8,6 +8,7 @@ import os
 import random
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,16 @@ def test_an_audit_reads_a_large_copy_from_the_medium_and_sees_a_flipped_byte(tmp
         fh.write(bytes([data[DIRECT_MIN + 17] ^ 0x01]))
     result = replica.verify("aip/z/v0001/big.bin", good)
     assert not result.ok and result.size == len(data)
+
+
+def test_leaving_the_writer_by_an_exception_waits_for_the_write_in_flight(tmp_path: Path) -> None:
+    path = tmp_path / "cut.bin"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        with pytest.raises(RuntimeError), DirectWriter(fd, direct_from=0) as writer:
+            writer.write(_bytes(3 * STEP, 9))  # two buffers handed to the writing thread
+            raise RuntimeError("the source failed midway")
+    finally:
+        os.close(fd)
+    assert not [t for t in threading.enumerate() if t.name.startswith("direct-write")]
+    assert path.stat().st_size % BLOCK == 0  # whole blocks written, nothing after the close

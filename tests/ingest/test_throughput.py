@@ -8,6 +8,7 @@ import io
 import os
 import shutil
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 
@@ -149,6 +150,18 @@ def test_parallel_digests_work_in_a_forked_child() -> None:
         os._exit(0 if d.hexdigests()["sha512"] == hashlib.sha512(big).hexdigest() else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_large_file_refused_midway_leaves_no_write_running(tmp_path: Path) -> None:
+    from archive.storage.directio import DIRECT_MIN, STEP
+    from ingest.intake.errors import SubmissionRefused
+
+    limit = DIRECT_MIN + 3 * STEP + 1  # refused well after the writer went direct
+    source = io.BytesIO(os.urandom(limit + STEP))
+    with pytest.raises(SubmissionRefused) as refused:
+        copy_into(source, tmp_path / "big.mp4", "big.mp4", ByteBudget(IntakeLimits(max_file_bytes=limit)))
+    assert refused.value.findings[0].code == "intake.too_large"
+    assert not [t for t in threading.enumerate() if t.name.startswith("direct-write")]
 
 
 # -- replicas: kernel copy, then the copy is read back ------------------------------------------
