@@ -1,4 +1,5 @@
-"""Fixtures for the ingest checks: one generated PKI and a set of real PDFs per session."""
+"""Fixtures for the ingest checks: one generated PKI and a set of real PDFs per session, and a
+prepared data directory with the test agency for the CLI (``archive_env``)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from luutru.cli.main import cli
+from luutru.config import Settings
 from luutru.samples import pdfs
+from luutru.samples.dossiers import AGENCY
 from luutru.samples.pki import TestPki
+from luutru.services import prepare_data_dir
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +53,14 @@ def copy_of(tmp_path: Path) -> Callable[[Path], Path]:
         return dst
 
     return _copy
+
+
+@pytest.fixture
+def archive_env(settings: Settings, pki: TestPki) -> dict[str, str]:
+    """A prepared data directory trusting the test PKI, with the test agency; the env for the CLI."""
+    prepare_data_dir(settings)
+    shutil.copy(pki.root, settings.trust_path / "root.pem")
+    env = {"LUUTRU_DATA_DIR": str(settings.data_dir), "LUUTRU_CONFIG": str(settings.data_dir / "none.toml")}
+    result = CliRunner().invoke(cli, ["agency", "add", AGENCY, "Ủy ban nhân dân tỉnh Thái Bình"], env=env)
+    assert result.exit_code == 0, result.output
+    return env

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -14,19 +12,9 @@ from archive.catalog import Package
 from luutru.cli.main import cli
 from luutru.config import Settings
 from luutru.samples import pdfs
-from luutru.samples.dossiers import AGENCY, make_dossier, sha256
+from luutru.samples.dossiers import make_dossier, sha256
 from luutru.samples.pki import TestPki
-from luutru.services import Services, prepare_data_dir
-
-
-@pytest.fixture
-def archive_env(settings: Settings, pki: TestPki) -> dict[str, str]:
-    prepare_data_dir(settings)
-    shutil.copy(pki.root, settings.trust_path / "root.pem")
-    env = {"LUUTRU_DATA_DIR": str(settings.data_dir), "LUUTRU_CONFIG": str(settings.data_dir / "none.toml")}
-    result = CliRunner().invoke(cli, ["agency", "add", AGENCY, "Ủy ban nhân dân tỉnh Thái Bình"], env=env)
-    assert result.exit_code == 0, result.output
-    return env
+from luutru.services import Services
 
 
 def _tampered(root: Path, pki: TestPki) -> Path:
