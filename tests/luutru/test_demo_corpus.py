@@ -6,13 +6,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from archive.catalog import Document
 from archive.events import Agent
 from luutru import demo
 from luutru.config import Settings
 from luutru.samples.corpus import DOCUMENT_KINDS, SPECS, build_corpus
 from luutru.samples.pki import TestPki
 from luutru.services import Services, prepare_data_dir
+from search.folding import fold
 
 
 def test_corpus_is_large_enough() -> None:
@@ -51,6 +54,11 @@ def test_problem_dossiers_are_rejected_or_reviewed(tmp_path: Path, settings: Set
     assert outcomes["format"][0] == "rejected" and "format.not_accepted" in outcomes["format"][1]
     assert outcomes["duplicate"][0] == "review" and "duplicate.content" in outcomes["duplicate"][1]
     assert outcomes["nfc"][0] == "review" and "metadata.not_nfc" in outcomes["nfc"][1]
+    # the photographed chart of the accepted dossier is read by OCR: its title becomes searchable text
+    svc.search.drain_all()
+    with svc.session() as s:
+        chart = s.scalars(select(Document).where(Document.subject.startswith("Biểu đồ kết quả"))).one()
+        assert chart.text_method == "ocr" and fold(chart.subject) in fold(chart.text_content or "")
     svc.close()
 
 
