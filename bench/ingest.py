@@ -73,14 +73,6 @@ print(json.dumps({"seconds": elapsed, "statuses": statuses,
 """
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def make_corpus(root: Path, dossiers: int, per: int) -> tuple[list[Path], Path]:
     """Write ``dossiers`` folders of ``per`` signed single-page PDFs; return them and the trust root."""
     from luutru.samples.dossiers import signed_letter
@@ -104,9 +96,11 @@ def make_corpus(root: Path, dossiers: int, per: int) -> tuple[list[Path], Path]:
 
 
 def _doc(rel: str, path: Path, d: int, n: int) -> dict[str, Any]:
+    from archive.fixity.hashing import sha256_file
+
     return {
         "file": rel,
-        "sha256": _sha256(path),
+        "sha256": sha256_file(path)[0],
         "docCode": f"H54.2024.{d:03d}.BENCH.{n:07d}",
         "typeName": "22",
         "codeNumber": f"{d * 1000 + n}",

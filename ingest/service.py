@@ -39,6 +39,7 @@ from archive.catalog import (
 from archive.errors import ArchiveError, Conflict, NotFound
 from archive.faults import checkpoint
 from archive.findings import Finding, Severity, error, warning
+from archive.fixity.hashing import sha256_file
 from archive.storage import Replica
 from archive.vntime import utcnow
 from ingest.assemble import accession_request, build_packages
@@ -724,14 +725,6 @@ def _bag_manifest(aip_dir: Path) -> list[StagedFile]:
     out = []
     for file in sorted(p for p in aip_dir.rglob("*") if p.is_file()):
         rel = file.relative_to(aip_dir).as_posix()
-        digest = sums.get(rel) or _sha256(file)  # tagmanifest itself is listed nowhere: hash it
+        digest = sums.get(rel) or sha256_file(file)[0]  # tagmanifest itself is listed nowhere: hash it
         out.append(StagedFile(rel, file.stat().st_size, digest))
     return out
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

@@ -33,6 +33,7 @@ from archive import events
 from archive.catalog import Agency, EventType, Submission, SubmissionState
 from archive.catalog.upload import ApiUpload, ApiUploadFile, UploadState
 from archive.errors import Conflict, NotFound
+from archive.fixity.hashing import sha256_file
 from archive.vntime import utcnow
 from ingest.errors import (
     UploadBusy,
@@ -362,7 +363,7 @@ class UploadService:
             return FileStatus.of(row)
 
     def _complete(self, upload_id: str, path: str, part: Path, size: int) -> FileStatus:
-        digest = _sha256(part)
+        digest = sha256_file(part)[0]
         with self.sessions() as s, s.begin():
             row = self._file(self._get_any(s, upload_id), path)
             declared = row.declared_sha256
@@ -524,14 +525,6 @@ def _copy(body: Readable, out: BinaryIO, length: int | None, room: int) -> None:
         out.write(data)
         if left is not None:
             left -= len(data)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 __all__ = [

@@ -8,7 +8,6 @@ destroy exactly the same things (ARCHITECTURE invariant 4: gone from every index
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Callable, Sequence
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 from archive.agency_code import file_code_prefixes
 from archive.catalog import Agency, DisposalCase, DisposalItem, Document, Dossier, Package, StoredFile, User
 from archive.events import Agent
+from archive.fixity.hashing import sha256_file
 from archive.vntime import VN_TZ
 from ingest.service import INTERNAL_SOURCE, IngestResult
 from luutru import pages
@@ -184,7 +184,7 @@ def archive_papers(
         )
         documents.append(
             {
-                "file": f"giay-to/{path.name}", "sha256": _sha256(target), "docCode": f"{file_code}.{n:07d}",
+                "file": f"giay-to/{path.name}", "sha256": sha256_file(target)[0], "docCode": f"{file_code}.{n:07d}",
                 "typeName": type_code, "issuedDate": end.strftime("%d/%m/%Y"), "organName": agency.name,
                 "subject": f"{subject} — {case_code}", "language": "01", "mode": "02", "confidenceLevel": "01",
             }
@@ -210,14 +210,6 @@ def archive_papers(
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 __all__ = [

@@ -12,7 +12,6 @@ with Times New Roman. The luutru layer archives the bundle as a permanent record
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -30,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.catalog import CouncilVote, DisposalCase, Dossier, Tombstone, User
+from archive.fixity.hashing import sha256_file
 from archive.vntime import to_vn, vn_today
 from policies.disposal import case_dossiers
 from policies.retention import LABELS_VI
@@ -293,14 +293,6 @@ def disposal_list_xlsx(ctx: _Context, out: Path) -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def disposal_file_bundle(
     session: Session,
     case: DisposalCase,
@@ -320,6 +312,6 @@ def disposal_file_bundle(
     if case.executed_at is not None or ctx.tombstones:
         paths.append(destruction_record_pdf(ctx, out_dir))
     paths.append(disposal_list_xlsx(ctx, out_dir))
-    case.documents = {**case.documents, **{p.name: {"sha256": _sha256(p)} for p in paths}}
+    case.documents = {**case.documents, **{p.name: {"sha256": sha256_file(p)[0]} for p in paths}}
     session.flush()
     return paths

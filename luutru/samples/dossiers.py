@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 from openpyxl import Workbook
 from PIL import Image
 
+from archive.fixity.hashing import sha256_file
 from luutru.samples import pdfs
 from luutru.samples.pki import TestPki
 
@@ -19,7 +19,7 @@ AGENCY_NAME = "Ủy ban nhân dân tỉnh Thái Bình"
 
 
 def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return sha256_file(path)[0]
 
 
 def signed_letter(path: Path, pki: TestPki, text: str) -> Path:
