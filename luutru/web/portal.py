@@ -25,7 +25,7 @@ from archive.catalog import (
     Tombstone,
 )
 from luutru.web.auth import current_actor, requires, web_services
-from policies.access import Actor, RecordFacts, can_read_content, can_see_metadata
+from policies.access import Actor, Decision, RecordFacts, can_read_content, can_see_metadata
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -41,15 +41,28 @@ def facts(s: Session, dossier: Dossier) -> RecordFacts:
     return RecordFacts(code, dossier.access_mode, dossier.state, dossier.id)
 
 
-def _visible_dossier(s: Session, actor: Actor, dossier_id: int) -> tuple[Dossier, RecordFacts]:
-    """The dossier if ``actor`` may see its metadata; 404 otherwise (existence not disclosed)."""
-    dossier = s.get(Dossier, dossier_id, options=[selectinload(Dossier.documents)])
+def visible_dossier(s: Session, actor: Actor, dossier: Dossier | None) -> tuple[Dossier, RecordFacts]:
+    """``dossier`` and its facts if ``actor`` may see its metadata; 404 otherwise (existence not disclosed)."""
     if dossier is None:
         abort(404)
     record = facts(s, dossier)
     if not can_see_metadata(actor, record).allowed:
         abort(404)
     return dossier, record
+
+
+def read_under_request(s: Session, actor: Actor, dossier: Dossier, content: Decision, what: str) -> None:
+    """The dissemination event when a restricted dossier is read under an approved access request."""
+    if content.reason_code == "access.allowed.access_request":
+        events.record(
+            s,
+            EventType.DISSEMINATION,
+            object_type="dossier",
+            object_id=dossier.code,
+            agent=events.Agent.person(actor.username or "-"),
+            detail=f"restricted dossier read under an approved access request: {what}",
+            data={"mode": dossier.access_mode.value},
+        )
 
 
 @bp.get("/")
@@ -61,22 +74,14 @@ def home() -> ResponseReturnValue:
 def dossier(dossier_id: int) -> ResponseReturnValue:
     actor = current_actor()
     with web_services().sessions.begin() as s:
-        found, record = _visible_dossier(s, actor, dossier_id)
+        loaded = s.get(Dossier, dossier_id, options=[selectinload(Dossier.documents)])
+        found, record = visible_dossier(s, actor, loaded)
         metadata = can_see_metadata(actor, record)
         content = can_read_content(actor, record)
         tombstone = None
         if metadata.reason_code == "access.allowed.tombstone":
             tombstone = s.scalar(select(Tombstone).where(Tombstone.dossier_id == found.id))
-        if content.reason_code == "access.allowed.access_request":
-            events.record(
-                s,
-                EventType.DISSEMINATION,
-                object_type="dossier",
-                object_id=found.code,
-                agent=events.Agent.person(actor.username or "-"),
-                detail="restricted dossier read under an approved access request",
-                data={"mode": found.access_mode.value},
-            )
+        read_under_request(s, actor, found, content, "dossier page")
         documents = list(found.documents) if content.allowed else []
         return render_template(
             "portal/dossier.html",

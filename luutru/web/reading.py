@@ -20,12 +20,10 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive import events
 from archive.catalog import (
     Agency,
     Document,
     Dossier,
-    EventType,
     Package,
     PackageState,
     Role,
@@ -35,7 +33,7 @@ from archive.catalog import (
 from luutru import pages
 from luutru.config import Settings
 from luutru.web.auth import current_actor, web_services
-from luutru.web.portal import MODE_LABELS, facts
+from luutru.web.portal import MODE_LABELS, read_under_request, visible_dossier
 from policies.access import Actor, Decision, RecordFacts, can_read_content, can_see_metadata
 
 bp = Blueprint("reading", __name__, url_prefix="/portal/records")
@@ -43,21 +41,11 @@ bp = Blueprint("reading", __name__, url_prefix="/portal/records")
 SIZE = pages.Size(scale=1.5)  # 108 dpi: legible on screen, small enough to stream quickly
 
 
-def _visible(s: Session, actor: Actor, dossier_id: int) -> tuple[Dossier, RecordFacts]:
-    dossier = s.get(Dossier, dossier_id)
-    if dossier is None:
-        abort(404)
-    record = facts(s, dossier)
-    if not can_see_metadata(actor, record).allowed:
-        abort(404)
-    return dossier, record
-
-
 def _readable(
     s: Session, actor: Actor, dossier_id: int, document_id: int
 ) -> tuple[Dossier, Document, Decision]:
     """The dossier and document when ``actor`` may read the content; 404 / 403 otherwise."""
-    dossier, record = _visible(s, actor, dossier_id)
+    dossier, record = visible_dossier(s, actor, s.get(Dossier, dossier_id))
     document = s.get(Document, document_id)
     if document is None or document.dossier_id != dossier.id:
         abort(404)
@@ -92,24 +80,11 @@ def reading_label(name: str) -> str:
     return f"{name} — Bản đọc / reading copy"
 
 
-def _dissemination(s: Session, actor: Actor, dossier: Dossier, content: Decision, what: str) -> None:
-    if content.reason_code == "access.allowed.access_request":
-        events.record(
-            s,
-            EventType.DISSEMINATION,
-            object_type="dossier",
-            object_id=dossier.code,
-            agent=events.Agent.person(actor.username or "-"),
-            detail=f"restricted dossier read under an approved access request: {what}",
-            data={"mode": dossier.access_mode.value},
-        )
-
-
 @bp.get("/<int:dossier_id>")
 def record(dossier_id: int) -> ResponseReturnValue:
     actor = current_actor()
     with web_services().session() as s:
-        dossier, facts_ = _visible(s, actor, dossier_id)
+        dossier, facts_ = visible_dossier(s, actor, s.get(Dossier, dossier_id))
         metadata = can_see_metadata(actor, facts_)
         content = can_read_content(actor, facts_)
         tombstone = None
@@ -147,7 +122,7 @@ def document(dossier_id: int, document_id: int) -> ResponseReturnValue:
             except pages.NoReadableCopy:
                 abort(404)
             files.append((f, count))
-        _dissemination(s, actor, dossier, content, f"document {doc.doc_code}")
+        read_under_request(s, actor, dossier, content, f"document {doc.doc_code}")
         s.commit()
         return render_template("reading/document.html", dossier=dossier, document=doc, files=files)
 

@@ -52,7 +52,7 @@ from archive.storage.errors import StorageError
 from ingest.revision import InvalidCorrection, revise_dossier
 from luutru import pages
 from luutru.web.auth import current_actor, requires, web_services
-from luutru.web.portal import MODE_LABELS, facts
+from luutru.web.portal import MODE_LABELS, facts, visible_dossier
 from policies.access import Actor, RecordFacts, can_download_original, can_read_content, can_see_metadata
 
 bp = Blueprint("records", __name__, url_prefix="/records")
@@ -107,13 +107,8 @@ def document_facts(s: Session, doc: Document) -> RecordFacts:
 
 
 def _visible_dossier(s: Session, actor: Actor, code: str) -> tuple[Dossier, RecordFacts]:
-    dossier = s.scalar(select(Dossier).where(Dossier.code == code).options(selectinload(Dossier.documents)))
-    if dossier is None:
-        abort(404)
-    record = facts(s, dossier)
-    if not can_see_metadata(actor, record).allowed:
-        abort(404)
-    return dossier, record
+    loaded = s.scalar(select(Dossier).where(Dossier.code == code).options(selectinload(Dossier.documents)))
+    return visible_dossier(s, actor, loaded)
 
 
 def _visible_document(s: Session, actor: Actor, doc_id: int) -> tuple[Document, RecordFacts]:
