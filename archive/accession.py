@@ -138,12 +138,7 @@ def write_replicas(
             log.error("replica does not hold the AIP whole", extra={"replica": replica.name, "aip": key})
             raise ReplicaWriteFailed(replica.name, f"{key} (missing {missing}, differing {wrong})")
 
-    if len(replicas) <= 1:
-        for n, replica in enumerate(replicas):
-            put(n, replica)
-            checkpoint(f"accession.after_replica_{n + 1}")
-        return
-    with ThreadPoolExecutor(max_workers=len(replicas), thread_name_prefix="replica") as pool:
+    with ThreadPoolExecutor(max_workers=max(1, len(replicas)), thread_name_prefix="replica") as pool:
         futures = [pool.submit(put, n, replica) for n, replica in enumerate(replicas)]
         failure: BaseException | None = None
         for done, future in enumerate(as_completed(futures), start=1):

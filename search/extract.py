@@ -46,6 +46,7 @@ MIME_BY_SUFFIX = {
 }
 
 
+_TEXT_TYPES = frozenset({*MIME_BY_SUFFIX.values(), "text/rtf"})  # what extract_text reads as text
 # Image formats tesseract (leptonica) reads directly.
 OCR_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/tiff", "image/gif", "image/bmp", "image/webp"})
 
@@ -183,9 +184,6 @@ def ocr_image(image: Path, languages: str = "vie+eng", tesseract: str | None = N
     if done.returncode != 0:
         raise ExtractionFailed(str(image), f"tesseract failed: {done.stderr.decode(errors='replace')[:300]}")
     return done.stdout.decode("utf-8", errors="replace")
-
-
-_TEXT_TYPES = frozenset({*MIME_BY_SUFFIX.values(), "text/rtf"})
 
 
 # -- office ----------------------------------------------------------------------------------

@@ -54,7 +54,8 @@ class DirectWriter:
         self.direct_from = direct_from
         self.direct = False
         self.size = 0  # bytes accepted so far
-        self._bufs = (memoryview(mmap.mmap(-1, STEP)), memoryview(mmap.mmap(-1, STEP)))
+        # the second buffer is made at the first flush: a small file never needs it
+        self._bufs: list[memoryview] = [memoryview(mmap.mmap(-1, STEP))]
         self._pending: list[Future[None] | None] = [None, None]
         self._current = 0
         self._fill = 0
@@ -115,6 +116,8 @@ class DirectWriter:
             _write_all(self.fd, view)
         self._flushed += STEP
         self._fill = 0
+        if len(self._bufs) == 1:
+            self._bufs.append(memoryview(mmap.mmap(-1, STEP)))
         self._current = 1 - self._current
         self._wait(self._current)  # the buffer about to be filled must be written out first
 
