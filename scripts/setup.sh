@@ -12,6 +12,8 @@ APT_PACKAGES=(
   chromium               # browser tests (Playwright drives Debian's chromium)
   clamav                 # malware scan when available (clamscan)
   postgresql-client      # pg_dump / pg_restore for PostgreSQL catalog backups
+  ghostscript            # PDF -> PDF/A-2b preservation copies; its v2 sRGB profile for PDF/A-1 samples
+  libreoffice-writer-nogui libreoffice-calc-nogui   # office documents -> PDF/A-2b preservation copies
 )
 
 missing=()
