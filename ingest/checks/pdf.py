@@ -194,7 +194,8 @@ def _inspect(pdf: pikepdf.Pdf, path: Path, verapdf: str | None) -> PdfReport:
     if page_count == 0:
         return _malformed(name, "no pages")
     findings: list[Finding] = []
-    repairs = [w for w in pdf.get_warnings() if not any(h in str(w) for h in HARMLESS_WARNINGS)]
+    qpdf_warnings = [str(w) for w in pdf.get_warnings()]
+    repairs = [w for w in qpdf_warnings if not any(h in w for h in HARMLESS_WARNINGS)]
     if repairs:
         findings.append(
             warning(
@@ -230,7 +231,7 @@ def _inspect(pdf: pikepdf.Pdf, path: Path, verapdf: str | None) -> PdfReport:
     claim = pdfa_claim(pdf)
     pdfa = PdfaResult(None, None)
     if claim:
-        builtin = check_pdfa(pdf, claim, name, has_javascript=has_js, file=path)
+        builtin = check_pdfa(pdf, claim, name, has_javascript=has_js, file=path, warnings=qpdf_warnings)
         findings += builtin
         pdfa = PdfaResult(claim, not builtin, "builtin")
         if verapdf:

@@ -25,6 +25,7 @@ The table of codes, clauses and what is not checked is in docs/pdfa.md.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pikepdf
@@ -58,12 +59,19 @@ def pdfa_claim(pdf: pikepdf.Pdf) -> str | None:
 
 
 def check_pdfa(
-    pdf: pikepdf.Pdf, claim: str, path: str, *, has_javascript: bool, file: Path | None = None
+    pdf: pikepdf.Pdf,
+    claim: str,
+    path: str,
+    *,
+    has_javascript: bool,
+    file: Path | None = None,
+    warnings: Sequence[str] | None = None,
 ) -> list[Finding]:
     """Run the built-in PDF/A rules for ``claim`` (e.g. "2b") on an open file.
 
     ``file`` is the file on disk, for the byte-level rules (header, data after %%EOF); without
-    it those two rules are skipped.
+    it those two rules are skipped. ``warnings`` are qpdf's warnings on opening the file
+    (``pdf.get_warnings()`` returns them once, so a caller that read them passes them on).
     """
     found: list[Finding] = []
     if claim not in KNOWN_CLAIMS:
@@ -79,7 +87,8 @@ def check_pdfa(
         )
     profile = Profile.parse(claim)
     usage = scan_content(pdf)
-    found += check_file(pdf, profile, path, file)
+    qpdf_warnings = [str(w) for w in pdf.get_warnings()] if warnings is None else list(warnings)
+    found += check_file(pdf, profile, path, file, qpdf_warnings)
     found += check_objects(pdf, usage, profile, path)
     found += check_xmp(pdf, profile, path)
     found += check_info(pdf, profile, path)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pikepdf
@@ -38,8 +39,10 @@ def _header_ok(head: bytes) -> bool:
     return len(comment) >= 4 and all(b >= 128 for b in comment[:4])
 
 
-def check_file(pdf: pikepdf.Pdf, profile: Profile, path: str, file: Path | None) -> list[Finding]:
-    """Header, trailer, xref and encryption."""
+def check_file(
+    pdf: pikepdf.Pdf, profile: Profile, path: str, file: Path | None, warnings: Sequence[str]
+) -> list[Finding]:
+    """Header, trailer, xref and encryption; ``warnings`` are qpdf's warnings on opening."""
     found: list[Finding] = []
     if file is not None:
         with file.open("rb") as f:
@@ -78,7 +81,7 @@ def check_file(pdf: pikepdf.Pdf, profile: Profile, path: str, file: Path | None)
                 "6.1.3",
             )
         )
-    damage = [str(w) for w in pdf.get_warnings() if any(d in str(w).lower() for d in XREF_DAMAGE)]
+    damage = [w for w in warnings if any(d in w.lower() for d in XREF_DAMAGE)]
     if damage:
         found.append(
             rule_finding(

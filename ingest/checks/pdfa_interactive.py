@@ -8,9 +8,9 @@
   navigation named actions; no additional-actions (AA) on catalog, pages, fields or widgets;
   no JavaScript;
 * embedded files: none in PDF/A-1; PDF/A only in PDF/A-2; in PDF/A-3 any file, with
-  AFRelationship, F/UF and a MIME type;
+  AFRelationship, F/UF, a MIME type, listed in an /AF array;
 * optional content: none in PDF/A-1; PDF/A-2/3 configurations have a Name and no AS;
-* level a: a tagged PDF (MarkInfo Marked true, a StructTreeRoot).
+* level a: a tagged PDF (MarkInfo Marked true; the structure tree itself is not checked).
 """
 
 from __future__ import annotations
@@ -230,6 +230,17 @@ def _file_specs(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
             yield fs
 
 
+def _associated(pdf: pikepdf.Pdf) -> set[tuple[int, int]]:
+    """File specifications listed in an /AF array of the catalog, a page or an annotation."""
+    holders: list[Any] = [pdf.Root, *(p.obj for p in pdf.pages), *(a for _, a in _annotations(pdf))]
+    found: set[tuple[int, int]] = set()
+    for holder in holders:
+        af = holder.get("/AF")
+        if isinstance(af, pikepdf.Array):
+            found |= {s.objgen for s in af if isinstance(s, pikepdf.Dictionary) and s.is_indirect}
+    return found
+
+
 def _embedded_is_pdfa(stream: pikepdf.Stream) -> bool:
     if int(stream.get("/Length", 0)) > MAX_EMBEDDED_PDF:
         return False
@@ -256,6 +267,7 @@ def check_embedded_files(pdf: pikepdf.Pdf, profile: Profile, path: str) -> list[
             )
         ]
     problems: set[str] = set()
+    associated = _associated(pdf)
     for spec in specs:
         name = str(spec.get("/UF", spec.get("/F", "?")))
         ef = spec.get("/EF", pikepdf.Dictionary())
@@ -264,6 +276,8 @@ def check_embedded_files(pdf: pikepdf.Pdf, profile: Profile, path: str) -> list[
             if not isinstance(stream, pikepdf.Stream) or not _embedded_is_pdfa(stream):
                 problems.add(f"{name}: not PDF/A")
         elif profile.part >= 3:
+            if spec.is_indirect and spec.objgen not in associated:
+                problems.add(f"{name}: not in an AF array")
             if "/AFRelationship" not in spec:
                 problems.add(f"{name}: no AFRelationship")
             if "/F" not in spec or "/UF" not in spec:
@@ -319,14 +333,13 @@ def check_structure(pdf: pikepdf.Pdf, profile: Profile, path: str) -> list[Findi
     if profile.level != "a":
         return []
     mark = pdf.Root.get("/MarkInfo")
-    marked = isinstance(mark, pikepdf.Dictionary) and mark.get("/Marked", False) is True
-    if marked and "/StructTreeRoot" in pdf.Root:
+    if isinstance(mark, pikepdf.Dictionary) and mark.get("/Marked", False) is True:
         return []
     return [
         rule_finding(
             "structure_missing",
-            "PDF/A mức A phải là PDF có gắn thẻ cấu trúc (MarkInfo, StructTreeRoot).",
-            "PDF/A level A requires a tagged PDF (MarkInfo, StructTreeRoot).",
+            "PDF/A mức A phải là PDF có gắn thẻ cấu trúc (MarkInfo Marked true).",
+            "PDF/A level A requires a tagged PDF (MarkInfo Marked true).",
             path,
             _c(profile, "6.8.2", "6.7.2"),
         )

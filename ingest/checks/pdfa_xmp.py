@@ -61,7 +61,7 @@ SCHEMA_NS = "http://www.aiim.org/pdfa/ns/schema#"
 PDF_DATE = re.compile(
     r"^(?:D:)?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?([Zz+-])?(\d{2})?'?(\d{2})?'?$"
 )
-PACKET_HEADER = re.compile(rb"<\?xpacket\s+begin=[^?]*\?>")
+PACKET_HEADER = re.compile(rb"<\?xpacket\s[^?]*\?>")
 
 
 def _c(profile: Profile, part1: str, part2: str) -> str:
