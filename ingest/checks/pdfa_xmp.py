@@ -58,6 +58,7 @@ PREDEFINED = {
     RDF,
 }
 SCHEMA_NS = "http://www.aiim.org/pdfa/ns/schema#"
+DATE_TOLERANCE_S = 2
 PDF_DATE = re.compile(
     r"^(?:D:)?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?([Zz+-])?(\d{2})?'?(\d{2})?'?$"
 )
@@ -101,8 +102,10 @@ def _same_instant(info_value: str, xmp_value: str) -> bool:
     if a is None:
         return False
     if (a.tzinfo is None) != (b.tzinfo is None):
-        return a.replace(tzinfo=None) == b.replace(tzinfo=None)
-    return a == b
+        a, b = a.replace(tzinfo=None), b.replace(tzinfo=None)
+    # Signing tools (pyHanko among them) write Info and XMP from two clock readings, which can
+    # straddle a second; a difference that small says nothing about the document.
+    return abs((a - b).total_seconds()) <= DATE_TOLERANCE_S
 
 
 def check_info(pdf: pikepdf.Pdf, profile: Profile, path: str) -> list[Finding]:
