@@ -101,16 +101,17 @@ def main() -> int:
     for base in conforming:
         for key, breaker in VARIANTS.items():
             out = variants_dir / f"{base.stem}--{key.replace('#', '_').replace('*', '')}.pdf"
-            if breaker(base, out) is None:
+            variant = breaker(base, out)
+            if variant is None:
                 continue
             made += 1
-            report = check_pdf(out)
+            report = check_pdf(variant)
             ok = report.pdfa.compliant is False and expected_code(key, base) in {
                 f.code for f in report.findings
             }
             caught += ok
             if not ok:
-                missed.append(out.name)
+                missed.append(variant.name)
     claims = claims_set(root / "claims")
     claims_caught = [p for p in claims if check_pdf(p).pdfa.compliant is False]
     figures = {
