@@ -247,3 +247,47 @@ def rule_for(policy: FormatPolicy, puid: str | None) -> FormatPolicyRule | None:
     if not puid:
         return None
     return next((r for r in policy.rules if r.puid == puid), None)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingRow:
+    """Original files of one PUID in the holdings, with what the policy says about them."""
+
+    puid: str | None
+    format_name: str | None
+    files: int
+    dossiers: int
+    rule: FormatPolicyRule | None
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyOverview:
+    policy: FormatPolicy
+    versions: list[FormatPolicy]
+    holdings: list[HoldingRow]
+
+
+def policy_overview(session: Session) -> PolicyOverview:
+    """The current policy, its versions, and the holdings by format with their risk and action."""
+    policy = ensure_policy(session)
+    rows = session.execute(
+        select(
+            StoredFile.puid,
+            func.max(StoredFile.format_name),
+            func.count(StoredFile.id),
+            func.count(func.distinct(Package.dossier_id)),
+        )
+        .join(Package, Package.id == StoredFile.package_id)
+        .where(StoredFile.role == FileRole.ORIGINAL)
+        .group_by(StoredFile.puid)
+        .order_by(func.count(StoredFile.id).desc())
+    )
+    holdings = [HoldingRow(p, n, int(f), int(d), rule_for(policy, p)) for p, n, f, d in rows]
+    return PolicyOverview(policy, policy_versions(session), holdings)
+
+
+def save_policy_rows(
+    session: Session, actor: User, rows: Iterable[dict[str, str | None]], note: str | None = None
+) -> SaveResult:
+    """Parse rows as typed in the console and save them (FormatPolicyError on bad rows)."""
+    return save_policy(session, actor, parse_rules(rows), note)

@@ -35,7 +35,10 @@ def test_defaults_cover_the_seed_formats(world: World) -> None:
             assert rule is not None and rule.tool == "ocr"
         plain_pdf = rule_for(policy, "fmt/276")
         assert plain_pdf is not None and plain_pdf.tool == "ghostscript" and plain_pdf.copy_signed is False
-        assert rule_for(policy, "fmt/477") is not None and rule_for(policy, "fmt/477").action is FormatAction.KEEP  # type: ignore[union-attr]
+        assert (
+            rule_for(policy, "fmt/477") is not None
+            and rule_for(policy, "fmt/477").action is FormatAction.KEEP
+        )  # type: ignore[union-attr]
         assert ensure_policy(s).id == policy.id  # installed once
 
 
@@ -52,7 +55,9 @@ def test_a_change_is_a_new_version_listing_the_dossiers_it_affects(world: World)
         unchanged = save_policy(s, admin, specs)
         assert unchanged.created is False and unchanged.policy.version == 1
         edited = [
-            RuleSpec(r.puid, r.format_name, FormatRisk.HIGH, FormatAction.ACCESS_COPY, "pdfa-2b", "libreoffice")
+            RuleSpec(
+                r.puid, r.format_name, FormatRisk.HIGH, FormatAction.ACCESS_COPY, "pdfa-2b", "libreoffice"
+            )
             if r.puid == "fmt/412"
             else r
             for r in specs
