@@ -44,11 +44,11 @@ def save() -> ResponseReturnValue:
     columns = {f: request.form.getlist(f) for f in FIELDS if f != "copy_signed"}
     signed = set(request.form.getlist("copy_signed"))
     count = min(len(columns["puid"]), MAX_ROWS)
-    rows = [
-        {f: (columns[f][i] if i < len(columns[f]) else "") for f in columns}
-        | {"copy_signed": "1" if columns["puid"][i].strip() in signed else ""}
-        for i in range(count)
-    ]
+    rows: list[dict[str, str | None]] = []
+    for i in range(count):
+        row: dict[str, str | None] = {f: (columns[f][i] if i < len(columns[f]) else "") for f in columns}
+        row["copy_signed"] = "1" if columns["puid"][i].strip() in signed else ""
+        rows.append(row)
     note = request.form.get("note", "").strip()[:500] or None
     with web_services().session() as s:
         try:
