@@ -291,3 +291,60 @@ def save_policy_rows(
 ) -> SaveResult:
     """Parse rows as typed in the console and save them (FormatPolicyError on bad rows)."""
     return save_policy(session, actor, parse_rules(rows), note)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedCopy:
+    """One original file the policy says needs a copy, or why it is left as it is."""
+
+    dossier: str
+    agency: str
+    path: str
+    puid: str
+    action: FormatAction
+    target: str | None
+    tool: str | None
+    skipped: str | None  # "signed": a signed PDF the policy does not copy
+
+
+def preservation_plan(
+    session: Session, *, puid: str | None = None, agency: str | None = None, limit: int = 10_000
+) -> list[PlannedCopy]:
+    """What the current policy would do to the holdings (latest stored AIP of each dossier)."""
+    from archive.catalog import Agency, PackageState  # local: only this read needs them
+
+    policy = ensure_policy(session)
+    rules = {r.puid: r for r in policy.rules if r.action is not FormatAction.KEEP}
+    latest = (
+        select(Package.dossier_id, func.max(Package.version).label("version"))
+        .where(Package.state == PackageState.STORED)
+        .group_by(Package.dossier_id)
+        .subquery()
+    )
+    query = (
+        select(Dossier.code, Agency.code, StoredFile)
+        .join(Agency, Agency.id == Dossier.agency_id)
+        .join(latest, latest.c.dossier_id == Dossier.id)
+        .join(Package, (Package.dossier_id == Dossier.id) & (Package.version == latest.c.version))
+        .join(StoredFile, StoredFile.package_id == Package.id)
+        .where(StoredFile.role == FileRole.ORIGINAL, StoredFile.puid.in_(sorted(rules)))
+        .order_by(Dossier.code, StoredFile.path)
+        .limit(limit)
+    )
+    if puid:
+        query = query.where(StoredFile.puid == puid)
+    if agency:
+        query = query.where(Agency.code == agency)
+    plan = []
+    for dossier_code, agency_code, f in session.execute(query):
+        rule = rules.get(f.puid or "")
+        if rule is None or f.puid is None:
+            continue
+        signed = bool(f.properties.get("signatures"))
+        skipped = "signed" if signed and not rule.copy_signed else None
+        plan.append(
+            PlannedCopy(
+                dossier_code, agency_code, f.path, f.puid, rule.action, rule.target, rule.tool, skipped
+            )
+        )
+    return plan

@@ -13,6 +13,7 @@ from policies.format_policy import (
     ensure_policy,
     parse_rules,
     policy_versions,
+    preservation_plan,
     rule_for,
     save_policy,
     spec_of,
@@ -90,3 +91,20 @@ def test_bad_rows_are_refused_with_findings() -> None:
     rows = [f.evidence["row"] for f in caught.value.findings]
     assert rows == [1, 2, 3, 5]
     assert all(f.message_vi.startswith("Dòng") for f in caught.value.findings)
+
+
+def test_plan_lists_files_to_copy_and_keeps_signed_pdfs(world: World) -> None:
+    world.add_dossier("HS-PLAN")
+    with world.session() as s:
+        files = [f for f in s.scalars(select(StoredFile).where(StoredFile.path.like("data/%")))]
+        assert len(files) == 2
+        files[0].puid = "fmt/412"  # .docx → copy
+        files[1].puid = "fmt/276"  # plain PDF 1.7, but signed → kept as it is
+        files[1].properties = {"signatures": [{"field": "NguoiKy"}]}
+        s.commit()
+        plan = preservation_plan(s)
+        by_puid = {p.puid: p for p in plan}
+        assert by_puid["fmt/412"].skipped is None and by_puid["fmt/412"].tool == "libreoffice"
+        assert by_puid["fmt/276"].skipped == "signed"
+        assert [p.puid for p in preservation_plan(s, puid="fmt/412")] == ["fmt/412"]
+        assert preservation_plan(s, agency="000.00.99.H99") == []
