@@ -1,7 +1,7 @@
 """PDF/A rules for interactive and attached content (ISO 19005-1 §6.5–6.6/6.1.11/6.8,
 19005-2/3 §6.3–6.4/6.8–6.9/6.7).
 
-* annotations: a type the part allows; the F flags (Print set; Hidden, Invisible, NoView,
+* annotations: a type the part allows; PDF/A-1: C/IC colours only with an RGB OutputIntent; the F flags (Print set; Hidden, Invisible, NoView,
   ToggleNoView clear); PDF/A-2/3: a normal appearance stream (only ``/N``) for every annotation
   but Popup, Link and zero-area ones; forms: no NeedAppearances, no XFA;
 * actions: only GoTo/GoToR/Thread/URI/SubmitForm (and GoToE from part 2) and the four page
@@ -22,6 +22,7 @@ from typing import Any
 import pikepdf
 
 from archive.findings import Finding
+from ingest.checks.pdfa_colour import output_intent_family
 from ingest.checks.pdfa_walk import Profile, rule_finding
 
 ANNOTS_1 = {
@@ -136,6 +137,8 @@ def check_annotations(pdf: pikepdf.Pdf, profile: Profile, path: str) -> list[Fin
     types: set[str] = set()
     flags: set[str] = set()
     appearance: set[str] = set()
+    colours: set[str] = set()
+    rgb_intent = output_intent_family(pdf) == "RGB"
     for n, annot in _annotations(pdf):
         subtype = str(annot.get("/Subtype", ""))
         if subtype not in allowed:
@@ -144,6 +147,8 @@ def check_annotations(pdf: pikepdf.Pdf, profile: Profile, path: str) -> list[Fin
         f = int(annot.get("/F", 0)) if subtype != "/Popup" else F_PRINT
         if not f & F_PRINT or f & (F_HIDDEN | F_INVISIBLE | F_NOVIEW | F_TOGGLENOVIEW):
             flags.add(where)
+        if profile.part == 1 and not rgb_intent and any(len(annot.get(k, ())) for k in ("/C", "/IC")):
+            colours.add(where)  # PDF/A-1: C/IC colour arrays only with an RGB OutputIntent
         if profile.part == 1 or subtype in ("/Popup", "/Link"):
             continue
         rect = [float(x) for x in annot.get("/Rect", [0, 0, 0, 0])]
@@ -205,6 +210,17 @@ def check_annotations(pdf: pikepdf.Pdf, profile: Profile, path: str) -> list[Fin
                 path,
                 "6.3.3",
                 where=sorted(appearance)[:20],
+            )
+        )
+    if colours:
+        found.append(
+            rule_finding(
+                "annotation_colour",
+                "Chú thích có mảng màu C/IC trong khi OutputIntent không phải RGB (PDF/A-1).",
+                "Annotations carry C/IC colour arrays without an RGB OutputIntent (PDF/A-1).",
+                path,
+                "6.5.3",
+                where=sorted(colours)[:20],
             )
         )
     if form_problems:

@@ -389,6 +389,23 @@ def hidden_annotation(src: Path, out: Path) -> Path | None:
     )
 
 
+def coloured_annotation_with_cmyk_intent(src: Path, out: Path) -> Path | None:
+    """PDF/A-1: a red Square annotation (a C array) in a file whose OutputIntent becomes CMYK."""
+
+    def change(pdf: pikepdf.Pdf) -> bool:
+        if _part(pdf) != "1":
+            return False
+        intent = pdf.Root.OutputIntents[0]
+        header = bytearray(intent.DestOutputProfile.read_bytes())
+        header[16:20] = b"CMYK"  # the profile now says CMYK (its tags are not looked at)
+        intent.DestOutputProfile.write(bytes(header))
+        intent.DestOutputProfile.N = 4
+        _annotate(pdf, Subtype=pikepdf.Name.Square, F=4, C=[1, 0, 0], AP=_appearance(pdf))
+        return True
+
+    return _edit(src, out, change)
+
+
 def annotation_without_appearance(src: Path, out: Path) -> Path | None:
     def change(pdf: pikepdf.Pdf) -> bool:
         _annotate(pdf, Subtype=pikepdf.Name.Square, F=4)
@@ -485,6 +502,7 @@ VARIANTS: dict[str, Breaker] = {
     "pdfa.annotation_type": unknown_annotation,
     "pdfa.annotation_flags": hidden_annotation,
     "pdfa.annotation_appearance": annotation_without_appearance,
+    "pdfa.annotation_colour": coloured_annotation_with_cmyk_intent,
     "pdfa.form_dynamic": need_appearances,
     "pdfa.embedded_file*": attachment,
     "pdfa.optional_content": optional_content,
