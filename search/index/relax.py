@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import Counter
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -73,28 +73,38 @@ class Scored:
 
 @dataclass(frozen=True, slots=True)
 class Analysed:
-    """A candidate's fields as (exact, folded) syllable lists: title, subject, body."""
+    """A candidate's fields (title, subject, body) as padded syllable streams.
 
-    fields: tuple[tuple[list[str], list[str]], ...]
+    Syllables are separated by two spaces and the stream starts and ends with one, so
+    ``stream.count(" quyet  dinh ")`` counts a pair and ``stream.count(" quyet ")`` a syllable,
+    repeats included, in C rather than in a Python loop.
+    """
 
-    @property
-    def length(self) -> int:
-        return sum(len(folded) for _, folded in self.fields)
+    folded: tuple[tuple[float, str], ...]  # (field weight, stream) of the non-empty fields
+    exact: tuple[str, ...]
+    length: int
+
+
+def _pad(stream: str) -> str:
+    return " " + stream.replace(" ", "  ") + " "
 
 
 def analyse(fields: Sequence[str]) -> Analysed:
     """Tokenise a candidate's title, subject and body (``""`` when its content is hidden)."""
-    out = []
-    for text in fields:
-        exact, folded = token_streams(text)
-        out.append((exact.split(), folded.split()))
-    return Analysed(tuple(out))
+    folded, exact, length = [], [], 0
+    for weight, text in zip(FIELD_WEIGHTS, fields, strict=False):
+        x, f = token_streams(text)
+        if f:
+            folded.append((weight, _pad(f)))
+            exact.append(_pad(x))
+            length += f.count(" ") + 1
+    return Analysed(tuple(folded), tuple(exact), length)
 
 
-def _term_hits(term: QueryTerm, folded: list[str]) -> int:
+def _term_hits(term: QueryTerm, stream: str) -> int:
     if term.prefix:
-        return sum(1 for tok in folded if tok.startswith(term.folded))
-    return folded.count(term.folded)
+        return len(re.findall(" " + re.escape(term.folded), stream))
+    return stream.count(f" {term.folded} ")
 
 
 def score(terms: Sequence[QueryTerm], doc: Analysed, weights: dict[str, float], avg_len: float) -> Scored:
@@ -106,25 +116,17 @@ def score(terms: Sequence[QueryTerm], doc: Analysed, weights: dict[str, float], 
     norm = K1 * (1.0 - B + B * doc.length / max(avg_len, 1.0))
     total, coverage = 0.0, 0
     for term in dict.fromkeys(terms):
-        tf = sum(
-            w * _term_hits(term, folded) for w, (_, folded) in zip(FIELD_WEIGHTS, doc.fields, strict=False)
-        )
+        tf = sum(w * _term_hits(term, f) for w, f in doc.folded)
         if not tf:
             continue
         coverage += 1
         weight = weights.get(term.folded, 0.0)
         total += weight * tf * (K1 + 1) / (tf + norm)
-        if term.accented and not term.prefix and any(term.exact in exact for exact, _ in doc.fields):
+        if term.accented and not term.prefix and any(f" {term.exact} " in x for x in doc.exact):
             total += EXACT_BONUS * weight
-    wanted = pairs(terms)
-    if wanted:
-        counts: Counter[tuple[str, str]] = Counter()
-        for w, (_, folded) in zip(FIELD_WEIGHTS, doc.fields, strict=False):
-            for pair in itertools.pairwise(folded):
-                counts[pair] += int(w)
-        for a, b in wanted:
-            tf = counts[(a, b)]
-            if tf:
-                mean = (weights.get(a, 0.0) + weights.get(b, 0.0)) / 2
-                total += PAIR_WEIGHT * mean * tf * (K1 + 1) / (tf + norm)
+    for a, b in pairs(terms):
+        tf = sum(w * f.count(f" {a}  {b} ") for w, f in doc.folded)
+        if tf:
+            mean = (weights.get(a, 0.0) + weights.get(b, 0.0)) / 2
+            total += PAIR_WEIGHT * mean * tf * (K1 + 1) / (tf + norm)
     return Scored(total, coverage)
