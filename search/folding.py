@@ -176,6 +176,13 @@ class QueryGroup:
 
     terms: tuple[QueryTerm, ...]
     phrase: bool
+    # Loose words as typed, repeats kept (at most 2 x MAX_QUERY_TERMS): which syllables stand
+    # side by side ("cai nghiện" in "người nghiện … cai nghiện"), while ``terms`` counts each once.
+    order: tuple[QueryTerm, ...] = ()
+
+    @property
+    def sequence(self) -> tuple[QueryTerm, ...]:
+        return self.order or self.terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +219,7 @@ def parse_query(text: str) -> ParsedQuery:
     """
     groups: list[QueryGroup] = []
     loose: dict[QueryTerm, None] = {}  # ordered set: repeated words count once
+    order: list[QueryTerm] = []
     budget = MAX_QUERY_TERMS
     for match in _QUERY_RE.finditer(normalize(text[:MAX_QUERY_CHARS])):
         quoted, chunk = match.group(1), match.group(2)
@@ -220,6 +228,8 @@ def parse_query(text: str) -> ParsedQuery:
         else:
             terms = _terms_of(chunk, allow_prefix=True)
             if len(terms) == 1:
+                if len(order) < 2 * MAX_QUERY_TERMS and (terms[0] in loose or budget > 0):
+                    order.append(terms[0])
                 if terms[0] not in loose and budget > 0:
                     loose[terms[0]] = None
                     budget -= 1
@@ -229,7 +239,7 @@ def parse_query(text: str) -> ParsedQuery:
             groups.append(group)
             budget -= len(group.terms)
     if loose:
-        groups.insert(0, QueryGroup(tuple(loose), phrase=False))
+        groups.insert(0, QueryGroup(tuple(loose), phrase=False, order=tuple(order)))
     return ParsedQuery(tuple(groups))
 
 

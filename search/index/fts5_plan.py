@@ -299,7 +299,8 @@ class Searcher:
             docs[rowid] = relax.analyse((title or "", subject or "", text))
         avg = sum(d.length for d in docs.values()) / max(1, len(docs))
         weights = {t.folded: relax.idf(dfs.get((t.folded, t.prefix), 0.0), max(top, 1)) for t in terms}
-        scored = {rowid: relax.score(terms, doc, weights, avg) for rowid, doc in docs.items()}
+        wanted = relax.pairs(relax.loose_order(parsed))
+        scored = {rowid: relax.score(terms, wanted, doc, weights, avg) for rowid, doc in docs.items()}
         self._coverage = {rowid: s.coverage for rowid, s in scored.items()}
         order = {r[0]: i for i, r in enumerate(head)}
         head = sorted((r for r in head if r[0] in scored), key=lambda r: (-scored[r[0]].score, order[r[0]]))

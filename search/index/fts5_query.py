@@ -23,7 +23,7 @@ from typing import Any
 from archive.visibility import Visibility
 from search.folding import ParsedQuery, QueryGroup, QueryTerm, fold
 from search.index.base import SearchQuery
-from search.index.relax import loose_terms, pairs
+from search.index.relax import loose_order, loose_terms, pairs
 
 META_EXACT = ("title_x", "subject_x", "other_x")
 META_FOLDED = ("title_f", "subject_f", "other_f")
@@ -143,7 +143,7 @@ def relaxed_expression(
     if picked:
         expr, scored = "(" + " OR ".join(_term(t, narrow) for t in picked) + ")", True
     else:
-        both = pairs(terms)
+        both = pairs(loose_order(query))
         if not both:
             return None
         expr = "(" + " OR ".join(f"{_cols(narrow.folded)} : {_phrase(p)}" for p in both) + ")"

@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from search.folding import ParsedQuery, QueryTerm, token_streams
+from search.folding import MAX_QUERY_TERMS, ParsedQuery, QueryTerm, token_streams
 
 RERANK_DEPTH = 100  # candidates per stage scored from their text
 FIELD_WEIGHTS = (3.0, 2.0, 1.0)  # title, subject, body
@@ -49,13 +49,22 @@ def min_should_match(n_terms: int) -> int:
     return min(2, n_terms)
 
 
-def pairs(terms: Sequence[QueryTerm]) -> list[tuple[str, str]]:
-    """Adjacent folded syllable pairs of the query, in order, without repeats."""
+def loose_order(query: ParsedQuery) -> tuple[QueryTerm, ...]:
+    """The loose syllables as typed (repeats kept): which ones stand side by side."""
+    for group in query.groups:
+        if group.terms and not group.phrase:
+            return group.sequence
+    return ()
+
+
+def pairs(sequence: Sequence[QueryTerm]) -> list[tuple[str, str]]:
+    """Adjacent folded syllable pairs of ``sequence``, in order, without repeats (at most
+    ``MAX_QUERY_TERMS``)."""
     seen: dict[tuple[str, str], None] = {}
-    for a, b in itertools.pairwise(terms):
-        if not a.prefix and not b.prefix:
+    for a, b in itertools.pairwise(sequence):
+        if not a.prefix and not b.prefix and a.folded != b.folded:
             seen[(a.folded, b.folded)] = None
-    return list(seen)
+    return list(seen)[:MAX_QUERY_TERMS]
 
 
 def idf(df: float, n_docs: int) -> float:
@@ -107,8 +116,15 @@ def _term_hits(term: QueryTerm, stream: str) -> int:
     return stream.count(f" {term.folded} ")
 
 
-def score(terms: Sequence[QueryTerm], doc: Analysed, weights: dict[str, float], avg_len: float) -> Scored:
-    """Score one candidate against the loose ``terms``; ``weights`` maps a folded syllable to its idf.
+def score(
+    terms: Sequence[QueryTerm],
+    wanted: Sequence[tuple[str, str]],
+    doc: Analysed,
+    weights: dict[str, float],
+    avg_len: float,
+) -> Scored:
+    """Score one candidate against the loose ``terms`` and their adjacent ``wanted`` pairs;
+    ``weights`` maps a folded syllable to its idf.
 
     BM25 saturation over field-weighted term counts, plus the same for each adjacent query pair
     found side by side (weighted by the mean idf of its two syllables).
@@ -124,7 +140,7 @@ def score(terms: Sequence[QueryTerm], doc: Analysed, weights: dict[str, float], 
         total += weight * tf * (K1 + 1) / (tf + norm)
         if term.accented and not term.prefix and any(f" {term.exact} " in x for x in doc.exact):
             total += EXACT_BONUS * weight
-    for a, b in pairs(terms):
+    for a, b in wanted:
         tf = sum(w * f.count(f" {a}  {b} ") for w, f in doc.folded)
         if tf:
             mean = (weights.get(a, 0.0) + weights.get(b, 0.0)) / 2
