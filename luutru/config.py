@@ -46,6 +46,7 @@ class Settings:
     search_db: Path | None = None  # FTS5 index file; empty → <data_dir>/search.db
     es_url: str = ""
     es_index: str = "luutru"
+    search_time_budget_ms: int = 800  # SQL time one embedded search may take; then partial results
     ocr_languages: str = "vie+eng"
     # Jobs
     queue_backend: Literal["sqlite", "redis"] = "sqlite"

@@ -100,7 +100,13 @@ class Services:
         from search.service import SearchService, open_index
 
         s = self.settings
-        index = open_index(s.search_backend, fts5_path=s.search_db_path, es_url=s.es_url, es_index=s.es_index)
+        index = open_index(
+            s.search_backend,
+            fts5_path=s.search_db_path,
+            es_url=s.es_url,
+            es_index=s.es_index,
+            time_budget_s=s.search_time_budget_ms / 1000,
+        )
         return SearchService(
             self.sessions, index, self.replicas, ocr_languages=s.ocr_languages, work_dir=s.staging_path
         )

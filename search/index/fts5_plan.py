@@ -50,6 +50,11 @@ _CARRY = "a.agency_code, a.year, a.doc_type, a.access_mode, a.issued_date"
 HitMaker = Callable[[Row, tuple[Any, ...], ParsedQuery], Hit]
 T = TypeVar("T")
 
+
+def _no_rows() -> list[Row]:
+    return []
+
+
 TIME_BUDGET_S = 0.8  # default per-query budget for SQL work
 PROGRESS_STEPS = 1000  # SQLite virtual-machine steps between two looks at the clock
 RERANK_CHARS = 8_000  # a candidate's body is re-ranked on its first characters only
@@ -206,19 +211,22 @@ class Searcher:
             (c, f"{cond} AND {filters}", [*p, *fparams], flag) for c, cond, p, flag in self._branches(vis)
         ]
         top = int(self.db.execute(f"SELECT coalesce(max(rowid), 0) FROM attrs_{self.g}").fetchone()[0])
-        dfs = self._try({}, self._frequencies, parsed, top) if parsed else {}
+        no_counts: dict[tuple[str, bool], float] = {}
+        dfs = self._try(no_counts, self._frequencies, parsed, top) if parsed else no_counts
         cheap = bool(parsed) and not self.partial and all(v <= self.cap for v in dfs.values())
         floor = max(0, top - self.span) if parsed and not cheap else 0  # frequent words: newest records
         rows: list[Row] = []
         for cols, cond, params, flag in branches if cheap or not parsed else ():
             if not parsed:
-                rows += self._try([], self._browse, cond, params, flag)
+                rows += self._try(_no_rows(), self._browse, cond, params, flag)
             else:
                 expr = match_expression(parsed, cols)
-                rows += self._try([], self._scan, expr, cond, params, flag, True, self.cap + 1)
+                rows += self._try(_no_rows(), self._scan, expr, cond, params, flag, True, self.cap + 1)
         full = False
         if parsed and not cheap:
-            rows, full = self._try(([], False), self._scan_frequent, parsed, vis, filters, fparams, floor)
+            rows, full = self._try(
+                (_no_rows(), False), self._scan_frequent, parsed, vis, filters, fparams, floor
+            )
         rows.sort(key=lambda r: -r[0])
         dense = len(rows) > self.cap or full  # more matches than the cap: walking dates finds them fast
         capped = dense or floor > 0
@@ -230,13 +238,13 @@ class Searcher:
                 ordered = self._rerank(parsed, _sorted(rows, "relevance", True), dfs, top)
             else:
                 rest = _sorted(rows[self.window :], "relevance", False)  # pages past the window
-                ordered = self._try([], self._tiers, parsed, rows[: self.window]) + rest
+                ordered = self._try(_no_rows(), self._tiers, parsed, rows[: self.window]) + rest
             if len(rows) < need and not dense and len(relax.loose_terms(parsed)) >= 2:
                 extra = self._relaxed(parsed, branches, {r[0] for r in rows}, dfs, top, floor)
                 rows, ordered = rows + extra, ordered + extra
                 capped = capped or len(extra) >= relax.RERANK_DEPTH
         elif dense:
-            ordered = self._try([], self._date_walk, parsed, branches, query.sort, need)
+            ordered = self._try(_no_rows(), self._date_walk, parsed, branches, query.sort, need)
         else:
             ordered = _sorted(rows, query.sort, cheap)
         return rows, ordered, capped
@@ -261,7 +269,9 @@ class Searcher:
                 continue
             expr, scored = plan
             low = 0 if scored else floor
-            got = self._try([], self._scan, expr, cond, params, flag, scored, relax.RERANK_DEPTH, low, True)
+            got = self._try(
+                _no_rows(), self._scan, expr, cond, params, flag, scored, relax.RERANK_DEPTH, low, True
+            )
             found += [r for r in got if r[0] not in seen]
         found = _sorted(found, "relevance", True)[: relax.RERANK_DEPTH]
         ranked = self._rerank(parsed, found, dfs, top, whole=True)
