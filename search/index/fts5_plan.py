@@ -172,18 +172,28 @@ class Searcher:
         sql = f"SELECT a.rowid, {content}, {_CARRY}, 0.0 FROM attrs_{self.g} a WHERE {cond} ORDER BY a.rowid DESC LIMIT ?"
         return [tuple(r) for r in self.db.execute(sql, [*params, self.cap + 1])]
 
-    def _frequencies(self, parsed: ParsedQuery, top: int) -> dict[tuple[str, bool], float]:
-        """Records holding each distinct term: exact up to ``cap``; above it, estimated from how
-        far back the newest ``cap + 1`` matches reach (reads at most ``cap + 1`` postings)."""
+    def _frequencies(
+        self, parsed: ParsedQuery, top: int, out: dict[tuple[str, bool], float], until_frequent: bool
+    ) -> bool:
+        """Fill ``out`` with the records holding each distinct term: exact up to ``cap``; above
+        it, estimated from how far back the newest ``cap + 1`` matches reach (reads at most
+        ``cap + 1`` postings a term). ``until_frequent``: stop at the first frequent term (the
+        AND then takes the capped scan, and may need no other count). True: every term is rare."""
         sql = (
             f"SELECT count(*), min(rowid) FROM (SELECT rowid FROM fts_{self.g} WHERE fts_{self.g} MATCH ?"
             f" ORDER BY rowid DESC LIMIT ?)"
         )
-        out: dict[tuple[str, bool], float] = {}
+        rare = True
         for key, leaf in leaf_expressions(parsed):
+            if key in out:
+                rare = rare and out[key] <= self.cap
+                continue
             count, low = self.db.execute(sql, (leaf, self.cap + 1)).fetchone()
             out[key] = float(count) if count <= self.cap else count * top / max(1, top - int(low) + 1)
-        return out
+            rare = rare and count <= self.cap
+            if until_frequent and not rare:
+                return False
+        return rare
 
     # -- the plan -----------------------------------------------------------------------------
 
@@ -211,9 +221,10 @@ class Searcher:
             (c, f"{cond} AND {filters}", [*p, *fparams], flag) for c, cond, p, flag in self._branches(vis)
         ]
         top = int(self.db.execute(f"SELECT coalesce(max(rowid), 0) FROM attrs_{self.g}").fetchone()[0])
-        no_counts: dict[tuple[str, bool], float] = {}
-        dfs = self._try(no_counts, self._frequencies, parsed, top) if parsed else no_counts
-        cheap = bool(parsed) and not self.partial and all(v <= self.cap for v in dfs.values())
+        dfs: dict[tuple[str, bool], float] = {}
+        cheap = (
+            bool(parsed) and self._try(False, self._frequencies, parsed, top, dfs, True) and not self.partial
+        )
         floor = max(0, top - self.span) if parsed and not cheap else 0  # frequent words: newest records
         rows: list[Row] = []
         for cols, cond, params, flag in branches if cheap or not parsed else ():
@@ -261,6 +272,7 @@ class Searcher:
         """The best subset: records holding at least two loose syllables, best first. Rare
         syllables are looked up in the whole index (bm25); when all are frequent, syllable pairs
         are scanned over the newest records only, like the AND (above ``floor``)."""
+        self._try(False, self._frequencies, parsed, top, dfs, False)  # the counts the AND did not need
         rare = {key for key, df in dfs.items() if df <= self.cap}
         found: list[Row] = []
         for cols, cond, params, flag in branches:
