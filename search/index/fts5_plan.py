@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 import zlib
@@ -57,6 +58,8 @@ def _no_rows() -> list[Row]:
 
 TIME_BUDGET_S = 0.8  # default per-query budget for SQL work
 PROGRESS_STEPS = 1000  # SQLite virtual-machine steps between two looks at the clock
+AND_SHARE = 0.125  # share of the budget the AND of a long question's frequent syllables may use
+LONG_QUESTION = 6  # loose syllables from which a query counts as a question
 RERANK_CHARS = 8_000  # a candidate's body is re-ranked on its first characters only
 
 
@@ -88,12 +91,31 @@ class Searcher:
         self.trace: dict[str, Any] = {}
         self.partial = False
         self.deadline = 0.0
+        self.stage_deadline = math.inf
         self._coverage: dict[int, int] = {}  # rowid → distinct loose syllables, set by _rerank
 
     # -- the budget ---------------------------------------------------------------------------
 
     def _late(self) -> int:
-        return int(time.monotonic() > self.deadline)
+        return int(time.monotonic() > min(self.deadline, self.stage_deadline))
+
+    def _within(self, share: float, default: T, stage: Callable[..., T], *args: Any) -> tuple[T, bool]:
+        """Run one SQL stage within ``share`` of the budget; ``(default, True)`` when it needed
+        more (the search goes on: this is not the whole budget running out)."""
+        if self.partial:
+            return default, False
+        self.stage_deadline = time.monotonic() + share * self.budget_s
+        try:
+            return stage(*args), False
+        except sqlite3.OperationalError as exc:
+            if "interrupt" not in str(exc) or time.monotonic() > self.deadline:
+                if "interrupt" not in str(exc):
+                    raise
+                self.partial = True
+                self.trace["interrupted"] = stage.__name__
+            return default, True
+        finally:
+            self.stage_deadline = math.inf
 
     def _try(self, default: T, stage: Callable[..., T], *args: Any) -> T:
         """Run one SQL stage; once the budget is spent (now or before), ``default`` instead."""
@@ -235,9 +257,15 @@ class Searcher:
                 rows += self._try(_no_rows(), self._scan, expr, cond, params, flag, True, self.cap + 1)
         full = False
         if parsed and not cheap:
-            rows, full = self._try(
-                (_no_rows(), False), self._scan_frequent, parsed, vis, filters, fparams, floor
+            # A long question of frequent syllables rarely has a record holding them all, and
+            # intersecting their postings is the costliest statement there is: it gets a share
+            # of the budget, then the best-subset stage answers (``and_cut`` in the trace).
+            share = AND_SHARE if len(relax.loose_terms(parsed)) >= LONG_QUESTION else 1.0
+            (rows, full), cut = self._within(
+                share, (_no_rows(), False), self._scan_frequent, parsed, vis, filters, fparams, floor
             )
+            if cut and not self.partial:
+                self.trace["and_cut"] = True
         rows.sort(key=lambda r: -r[0])
         dense = len(rows) > self.cap or full  # more matches than the cap: walking dates finds them fast
         capped = dense or floor > 0
