@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from archive import db
 from luutru.config import Settings
+from tests.support.s3server import moto_available, moto_server
 
 PG_URL = os.environ.get("LUUTRU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -37,6 +38,21 @@ def pg_server() -> str:
             pytest.fail(f"CI must run the PostgreSQL tests: {reason}")
         pytest.skip(reason)
     return PG_URL
+
+
+@pytest.fixture(scope="session")
+def s3_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An S3-compatible store: LUUTRU_S3_URL when set, else moto's server started for this session."""
+    if url := os.environ.get("LUUTRU_S3_URL"):
+        yield url
+        return
+    if not moto_available():
+        reason = "S3 tests need LUUTRU_S3_URL or moto[server] (pip install -e '.[test]')"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the S3 tests: {reason}")
+        pytest.skip(reason)
+    with moto_server(str(tmp_path_factory.mktemp("moto") / "moto.log")) as url:
+        yield url
 
 
 @pytest.fixture
