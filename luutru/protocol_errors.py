@@ -39,7 +39,7 @@ MAX_HEADER_FIELDS = 100
 PROBLEM_TYPE = "https://luutru.example.vn/problems/"
 
 # exception class → (status, reason, code, detail_en, detail_vi)
-_REFUSALS: tuple[tuple[type[Exception], int, str, str, str, str], ...] = (
+_REFUSALS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], int, str, str, str, str], ...] = (
     (
         LimitRequestLine, 414, "URI Too Long", "request.line_too_long",
         f"The request line (method, path and query) is longer than {MAX_REQUEST_LINE} bytes.",
@@ -52,7 +52,7 @@ _REFUSALS: tuple[tuple[type[Exception], int, str, str, str, str], ...] = (
     ),
     (
         (InvalidRequestLine, InvalidRequestMethod, InvalidHTTPVersion, InvalidHeader,
-         InvalidHeaderName, ObsoleteFolding),  # type: ignore[arg-type]
+         InvalidHeaderName, ObsoleteFolding),
         400, "Bad Request", "request.malformed",
         "The request is not valid HTTP/1.1 (request line or header).",
         "Yêu cầu không đúng giao thức HTTP/1.1 (dòng yêu cầu hoặc trường tiêu đề).",
