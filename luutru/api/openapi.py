@@ -472,7 +472,7 @@ def openapi_document(server_url: str = "/api/v1") -> dict[str, Any]:
                 }
             },
             "responses": {
-                "Unauthorized": _problem("missing, unknown or revoked token"),
+                "Unauthorized": _problem("missing, unknown, revoked or expired token"),
                 "Forbidden": _problem("the token lacks the scope"),
                 "TooManyRequests": {
                     **_problem("rate limited; retry after the given seconds"),
