@@ -6,14 +6,18 @@ keeps), ends the session one way, then replays the copy against ``/admin/tokens`
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from archive.catalog import ApiToken, Event, EventType, User, WebSession
 from archive.vntime import utcnow
 from luutru import accounts
+from luutru.cli.main import cli
 from luutru.web.auth import SID_KEY
 from luutru.web_sessions import SessionEnd, digest
 
@@ -238,3 +242,24 @@ def test_crlf_or_offsite_next_is_ignored_never_a_500(web: Web) -> None:
         data={"csrf_token": csrf_token(client), "username": "luutru", "password": "x", "next": "/a\r\nb"},
     )
     assert r.status_code == 401
+
+
+def test_cli_ends_sessions_and_changes_passwords(web: Web, tmp_path: Path) -> None:
+    env = {
+        "LUUTRU_DATA_DIR": str(web.services.settings.data_dir),
+        "LUUTRU_DATABASE_URL": web.services.settings.catalog_url,
+        "LUUTRU_CONFIG": str(tmp_path / "none.toml"),
+    }
+    runner = CliRunner()
+    _, saved = _admin_signed_in(web)
+    r = runner.invoke(cli, ["user", "end-sessions", "admin", "--json"], env=env)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output) == {"user": "admin", "sessions_ended": 1}
+    _assert_refused(web, saved)
+    _, saved = _admin_signed_in(web)
+    r = runner.invoke(cli, ["user", "password", "admin"], input="mat-khau-moi-rat-dai\n" * 2, env=env)
+    assert r.exit_code == 0, r.output
+    assert "1 session(s) ended" in r.output
+    _assert_refused(web, saved)
+    r = runner.invoke(cli, ["user", "end-sessions", "khong-co"], env=env)
+    assert r.exit_code == 1
