@@ -42,6 +42,7 @@ from archive.vntime import as_utc, utcnow
 log = logging.getLogger(__name__)
 
 PREFIX = "checkpoints/"
+RETIRED_PREFIX = "checkpoints-retired/"  # not read by verification
 PUBLIC_KEY_NAME = "archive-ed25519.pub.pem"
 PRIVATE_KEY_NAME = "checkpoint-ed25519.pem"
 FORMAT = 1
@@ -281,6 +282,41 @@ class CheckpointWriter:
         path = dest / key_for(head.seq)
         path.write_bytes(sign(cp, self.key))
         return path
+
+    def retire_after(self, seq: int, reason: str) -> dict[str, int]:
+        """Move the checkpoints newer than ``seq`` aside on every replica; return how many per replica.
+
+        For a deliberate step back of the catalog (a restore from an older backup, a rebuild
+        that starts a new chain): they would otherwise report the lost events as a truncation
+        for ever. They are kept under ``checkpoints-retired/<time>/`` and the step is an event,
+        so it stays visible. Someone with catalog and replica write access could do the same,
+        which is why backups (kept on other media) carry checkpoints too.
+        """
+        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+        moved: dict[str, int] = {}
+        for r in self.replicas:
+            n = 0
+            for key in list(r.list(PREFIX)):
+                found = seq_of(key)
+                if found is None or found <= seq:
+                    continue
+                with r.open(key) as fh:
+                    r.put_file(fh, f"{RETIRED_PREFIX}{stamp}/{key.removeprefix(PREFIX)}")
+                r.delete(key)
+                n += 1
+            moved[r.name] = n
+        if any(moved.values()):
+            with self.sessions() as s, s.begin():
+                events.record(
+                    s,
+                    EventType.VALIDATION,
+                    object_type="event_log",
+                    object_id="checkpoint",
+                    outcome=Outcome.WARNING,
+                    detail=f"checkpoints after event {seq} retired: {reason}",
+                    data={"after_seq": seq, "moved": moved, "to": f"{RETIRED_PREFIX}{stamp}/"},
+                )
+        return moved
 
     def _record_failure(self, seq: int, trigger: str, failed: dict[str, str]) -> None:
         log.error("checkpoint not written", extra={"seq": seq, "replicas": sorted(failed)})

@@ -30,8 +30,10 @@ from archive.chain_audit import (
 from archive.chain_checkpoints import (
     PREFIX,
     PRIVATE_KEY_NAME,
+    PUBLIC_KEY_NAME,
     AnchorResult,
     CheckpointWriter,
+    chain_head,
     key_id,
     load_or_create_key,
     load_public_keys,
@@ -83,6 +85,39 @@ def anchor(services: Services, trigger: str) -> AnchorResult | None:
 def anchor_after(services: Services, trigger: str) -> Callable[[int], object]:
     """A hook for ``IngestService(after_accession=…)``."""
     return lambda _package_id: anchor(services, trigger)
+
+
+def retire_after_restore(services: Services, reason: str, *, new_chain: bool = False) -> dict[str, int]:
+    """After the catalog deliberately stepped back, retire the checkpoints it no longer matches.
+
+    A restore keeps the chain up to the backup's head (checkpoints after it are retired); a
+    rebuild starts a new chain (``new_chain``: every checkpoint is retired).
+    """
+    w = writer(services)
+    with services.session() as s:
+        head = chain_head(s)
+    return w.retire_after(0 if new_chain or head is None else head.seq, reason)
+
+
+def trust_backup_key(settings: Settings, backup: Path) -> Path | None:
+    """On restore into a new data directory: trust the public key the backup's checkpoint names.
+
+    The restore already trusts the backup (its catalog is taken as the truth), so its key is
+    trusted to verify the older checkpoints on the replicas. Returns the file written, if any.
+    """
+    pem = backup / PREFIX / PUBLIC_KEY_NAME
+    if not pem.is_file():
+        return None
+    found = load_public_keys([pem])
+    if not found:
+        return None
+    kid = next(iter(found))
+    target = keys_dir(settings) / f"restored-{kid}.pub.pem"
+    if kid in trusted_keys(settings):
+        return None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(pem.read_bytes())
+    return target
 
 
 def backup_dirs(settings: Settings) -> list[Path]:

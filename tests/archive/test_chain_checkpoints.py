@@ -275,3 +275,27 @@ def test_scheduled_chain_check_uses_the_checkpoints(tmp_path: Path) -> None:
             assert "event chain broken at seq 3" in ev.detail
     finally:
         services.close()
+
+
+def test_a_deliberate_step_back_retires_newer_checkpoints_visibly(
+    sessions: sessionmaker[Session],
+    catalog_url: str,
+    data_dir: Path,
+    replicas: list[LocalReplica],
+    writer: CheckpointWriter,
+) -> None:
+    _append(sessions, 3)
+    writer.anchor("backup")
+    _append(sessions, 3)
+    writer.anchor("accession")
+    with sessions() as s, s.begin():  # as a restore from the backup at event 3 would leave it
+        s.execute(delete(Event).where(Event.seq > 3))
+    assert _verify(catalog_url, data_dir)[0] == 1
+    assert writer.retire_after(3, "catalog restored from backup b1") == {"r1": 1, "r2": 1}
+    code, report = _verify(catalog_url, data_dir)
+    assert code == 0, report
+    for r in replicas:
+        assert [k for k in r.list("checkpoints-retired/") if k.endswith(".json")]
+    with sessions() as s:
+        ev = s.scalars(select(Event).order_by(Event.seq.desc())).first()
+        assert ev is not None and ev.detail.startswith("checkpoints after event 3 retired")
