@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive import events
 from archive.catalog import Event, EventType, Outcome
 from archive.errors import ArchiveError
-from archive.storage import Replica, StorageError
+from archive.storage import Replica
 from archive.vntime import as_utc, utcnow
 
 log = logging.getLogger(__name__)
@@ -224,6 +224,11 @@ class AnchorResult:
         return not self.failed
 
 
+# _WRITE_FAILURES: a checkpoint is written after the work that asked for it has committed, so
+# any failure of a replica — StorageError, OSError, or a backend client's own error such as
+# botocore's — is recorded (log + failed event) and never raised; the next anchoring retries.
+
+
 class CheckpointWriter:
     """Anchors the chain's head on every replica and into backups, signed with ``key``.
 
@@ -244,8 +249,8 @@ class CheckpointWriter:
         for r in self.replicas:
             try:
                 listings[r.name] = list(r.list(PREFIX))
-            except (StorageError, OSError) as exc:
-                result.failed[r.name] = str(exc)
+            except Exception as exc:  # see _WRITE_FAILURES
+                result.failed[r.name] = f"{type(exc).__name__}: {exc}"
         since = max((newest_seq(keys) for keys in listings.values()), default=0)
         with self.sessions() as s:
             head = chain_head(s)
@@ -266,8 +271,8 @@ class CheckpointWriter:
                     r.put_file(io.BytesIO(pem), PREFIX + PUBLIC_KEY_NAME)
                 r.put_file(io.BytesIO(data), key_for(head.seq))
                 result.written.append(r.name)
-            except (StorageError, OSError) as exc:
-                result.failed[r.name] = str(exc)
+            except Exception as exc:  # see _WRITE_FAILURES
+                result.failed[r.name] = f"{type(exc).__name__}: {exc}"
         if result.failed:
             self._record_failure(head.seq, trigger, result.failed)
         return result

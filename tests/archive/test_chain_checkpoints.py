@@ -22,11 +22,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive import events
 from archive.backup import make_backup
 from archive.catalog import Event, EventType, Outcome
-from archive.chain_checkpoints import PREFIX, PUBLIC_KEY_NAME, CheckpointWriter, key_for, load_or_create_key
-from archive.storage import LocalReplica
+from archive.chain_audit import replica_source, verify_with_checkpoints
+from archive.chain_checkpoints import (
+    PREFIX,
+    PUBLIC_KEY_NAME,
+    CheckpointWriter,
+    key_for,
+    key_id,
+    load_or_create_key,
+)
+from archive.storage import LocalReplica, Replica
 from luutru.cli.main import cli
 
 from .test_events import _append
+from .test_storage_conformance import replica  # noqa: F401 - the local / S3 replica fixture
 
 
 @pytest.fixture
@@ -299,3 +308,29 @@ def test_a_deliberate_step_back_retires_newer_checkpoints_visibly(
     with sessions() as s:
         ev = s.scalars(select(Event).order_by(Event.seq.desc())).first()
         assert ev is not None and ev.detail.startswith("checkpoints after event 3 retired")
+
+
+def test_checkpoints_go_through_the_replica_protocol(
+    sessions: sessionmaker[Session],
+    data_dir: Path,
+    replica: Replica,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+) -> None:
+    """The same on a local directory and on S3 (when LUUTRU_S3_URL is set): write, list, read, retire."""
+    key = load_or_create_key(data_dir / "keys")
+    other = LocalReplica(tmp_path / "other", name="r2")
+    writer = CheckpointWriter(sessions, key, [replica, other])
+    _append(sessions, 3)
+    assert writer.anchor("accession").written == [replica.name, "r2"]
+    assert replica.exists(key_for(3)) and replica.exists(PREFIX + PUBLIC_KEY_NAME)
+    keys = {key_id(key.public_key()): key.public_key()}
+    with sessions() as s:
+        report = verify_with_checkpoints(s, [replica_source(replica, keys)])
+    assert report.ok and report.newest is not None and report.newest.seq == 3
+    with sessions() as s, s.begin():
+        s.execute(delete(Event).where(Event.seq == 3))
+    with sessions() as s:
+        report = verify_with_checkpoints(s, [replica_source(replica, keys)])
+    assert not report.ok and report.broken_seq == 3
+    assert writer.retire_after(2, "test")[replica.name] == 1
+    assert not replica.exists(key_for(3))
