@@ -89,6 +89,21 @@ def fixity_sweep(services: Services, *, time_limit_s: float = FIXITY_TIME_LIMIT_
     return data
 
 
+def purge_sessions(services: Services) -> int:
+    """Delete web-session rows that ended (or lapsed) more than 30 days ago."""
+    from datetime import timedelta
+
+    from archive.vntime import utcnow
+    from luutru import web_sessions
+
+    st = services.settings
+    policy = web_sessions.SessionPolicy(
+        idle=timedelta(minutes=st.session_minutes), absolute=timedelta(hours=st.session_max_hours)
+    )
+    with services.session() as s, s.begin():
+        return web_sessions.purge(s, policy, utcnow())
+
+
 def backup_kind(today: date) -> BackupKind:
     """Full on the 1st of the month, incremental on other days (TT 02/2019 Điều 10)."""
     return "full" if today.day == 1 else "incremental"
@@ -164,6 +179,11 @@ def register_tasks(huey: Huey, settings: Settings) -> None:
     def index_drain() -> int:
         """Every minute: apply queued index updates (text extraction and OCR happen here)."""
         return svc().search.drain(limit=200)
+
+    @huey.periodic_task(crontab(minute="45", hour="18"), name="sessions.purge")  # type: ignore[untyped-decorator]
+    def daily_session_purge() -> int:
+        """01:45 Vietnam time: drop web-session rows ended more than 30 days ago."""
+        return purge_sessions(svc())
 
     @huey.periodic_task(crontab(minute="5", hour="18"), name="retention.mark_due")  # type: ignore[untyped-decorator]
     def daily_retention() -> dict[str, Any]:

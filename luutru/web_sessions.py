@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from archive import events
@@ -173,6 +173,24 @@ def end_user_sessions(
     return int(ended or 0)
 
 
+def purge(
+    session: Session, policy: SessionPolicy, now: datetime, keep: timedelta = timedelta(days=30)
+) -> int:
+    """Delete sessions ended, idle or past their lifetime more than ``keep`` ago; return how many.
+
+    Sign-in and sign-out stay in the event log; the rows only serve live requests.
+    """
+    cutoff = now - keep
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        delete(WebSession).where(
+            (WebSession.ended_at < cutoff)
+            | (WebSession.last_seen_at < cutoff - policy.idle)
+            | (WebSession.created_at < cutoff - policy.absolute)
+        )
+    )
+    return int(result.rowcount or 0)
+
+
 def live_counts(session: Session, policy: SessionPolicy, now: datetime) -> dict[int, int]:
     """How many usable sessions each user has now (for the administrator's users page)."""
     rows = session.execute(
@@ -197,6 +215,7 @@ __all__ = [
     "end_user_sessions",
     "expire",
     "live_counts",
+    "purge",
     "resolve",
     "start_session",
     "touch",

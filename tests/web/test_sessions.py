@@ -263,3 +263,22 @@ def test_cli_ends_sessions_and_changes_passwords(web: Web, tmp_path: Path) -> No
     _assert_refused(web, saved)
     r = runner.invoke(cli, ["user", "end-sessions", "khong-co"], env=env)
     assert r.exit_code == 1
+
+
+def test_old_session_rows_are_purged_daily(web: Web) -> None:
+    from luutru.jobs import purge_sessions
+    from luutru.web_sessions import start_session
+
+    now = utcnow()
+    with web.services.sessions.begin() as s:
+        user_id = s.scalar(select(User.id).where(User.username == "luutru"))
+        assert user_id is not None
+        for _ in range(3):
+            start_session(s, user_id, now)
+        rows = s.scalars(select(WebSession).where(WebSession.user_id == user_id)).all()
+        rows[0].ended_at, rows[0].end_reason = now - timedelta(days=31), SessionEnd.SIGNED_OUT.value
+        rows[1].ended_at, rows[1].end_reason = now - timedelta(days=2), SessionEnd.SIGNED_OUT.value
+        kept = {rows[1].id, rows[2].id}
+    assert purge_sessions(web.services) == 1
+    with web.services.session() as s:
+        assert set(s.scalars(select(WebSession.id).where(WebSession.user_id == user_id))) == kept
