@@ -26,7 +26,7 @@ from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from archive import events
-from archive.catalog import EventType, User, WebSession
+from archive.catalog import Agency, EventType, Role, User, UserRole, WebSession
 from archive.vntime import as_utc
 
 
@@ -52,10 +52,17 @@ class SessionPolicy:
 
 @dataclass(frozen=True, slots=True)
 class LiveSession:
-    """A session that may be used now; ``needs_touch`` when ``last_seen_at`` is due a write."""
+    """A session that may be used now, with what a request needs of its user.
+
+    ``needs_touch`` when ``last_seen_at`` is due a write.
+    """
 
     id: int
     user_id: int
+    username: str
+    full_name: str
+    roles: frozenset[Role]
+    agency_code: str | None
     needs_touch: bool
 
 
@@ -81,7 +88,8 @@ def start_session(session: Session, user_id: int, now: datetime) -> str:
 
 
 def resolve(session: Session, token: str, policy: SessionPolicy, now: datetime) -> LiveSession | EndedSession:
-    """Look the session up (one indexed read) and say whether it may be used at ``now``.
+    """Look the session up with its user and agency (one indexed read; the roles are a second)
+    and say whether it may be used at ``now``.
 
     Does not write: a session past its lifetime comes back as ``EndedSession(newly_ended=True)``
     and the caller ends it with :func:`expire` in its own short transaction.
@@ -95,13 +103,17 @@ def resolve(session: Session, token: str, policy: SessionPolicy, now: datetime) 
             WebSession.ended_at,
             WebSession.end_reason,
             User.active,
+            User.username,
+            User.full_name,
+            Agency.code,
         )
         .join(User, User.id == WebSession.user_id)
+        .outerjoin(Agency, Agency.id == User.agency_id)
         .where(WebSession.token_hash == digest(token))
     ).first()
     if row is None:
         return EndedSession(None, None)
-    sid, user_id, created, seen, ended, reason, active = row
+    sid, user_id, created, seen, ended, reason, active, username, full_name, agency_code = row
     if ended is not None:
         return EndedSession(sid, SessionEnd(reason) if reason else None)
     if not active:
@@ -110,7 +122,9 @@ def resolve(session: Session, token: str, policy: SessionPolicy, now: datetime) 
         return EndedSession(sid, SessionEnd.EXPIRED, newly_ended=True)
     if now - as_utc(seen) > policy.idle:
         return EndedSession(sid, SessionEnd.IDLE, newly_ended=True)
-    return LiveSession(sid, user_id, needs_touch=now - as_utc(seen) >= policy.touch_every)
+    roles = frozenset(session.scalars(select(UserRole.role).where(UserRole.user_id == user_id)))
+    needs_touch = now - as_utc(seen) >= policy.touch_every
+    return LiveSession(sid, user_id, username, full_name, roles, agency_code, needs_touch)
 
 
 def touch(session: Session, session_id: int, now: datetime) -> None:

@@ -109,9 +109,8 @@ def _session_user() -> WebUser | None:
     with svc.session() as s:
         found = web_sessions.resolve(s, token, policy, now)
         if isinstance(found, web_sessions.LiveSession):
-            user = s.get(User, found.user_id)
-            assert user is not None  # resolve() joined it
-            g.web_user = _web_user(s, user)
+            f = found
+            g.web_user = WebUser(f.user_id, f.username, f.full_name, f.roles, f.agency_code)
     # Writes come after the read session closed: SQLite sessions are short and never nested.
     if isinstance(found, web_sessions.EndedSession):
         g.session_ended = True
