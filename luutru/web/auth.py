@@ -242,6 +242,9 @@ def login() -> ResponseReturnValue:
             user.last_login_at = now
             _auth_event(s, username, Outcome.SUCCESS, "signed in")
             web_user = _web_user(s, user)
+            previous = session.get(SID_KEY)
+            if isinstance(previous, str) and previous:
+                web_sessions.end_session(s, previous, now)  # signing in again replaces the session
             sid = web_sessions.start_session(s, user.id, now)
     if web_user is None:
         # One message for every refusal: it must not tell which usernames exist.

@@ -282,3 +282,13 @@ def test_old_session_rows_are_purged_daily(web: Web) -> None:
     assert purge_sessions(web.services) == 1
     with web.services.session() as s:
         assert set(s.scalars(select(WebSession.id).where(WebSession.user_id == user_id))) == kept
+
+
+def test_signing_in_again_ends_the_previous_session_of_that_browser(web: Web) -> None:
+    client = web.client()
+    assert login(client, "luutru") == 302
+    first = _saved_cookie(client)
+    assert login(client, "luutru") == 302
+    assert client.get("/console/").status_code == 200
+    thief = _replay(web, first)
+    assert thief.get("/console/").headers["Location"].startswith("/login")
