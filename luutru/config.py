@@ -78,7 +78,8 @@ class Settings:
     secret_key: str = ""  # empty → generated once into <data_dir>/secret_key
     host: str = "127.0.0.1"
     port: int = 8080
-    session_minutes: int = 30
+    session_minutes: int = 30  # a web session ends after this long without a request
+    session_max_hours: int = 12  # … and this long after sign-in, however busy
     login_attempts_per_minute: int = 20  # per client address, sustained (a burst of as many)
     secure_cookies: bool = False  # set true behind HTTPS
     profile_overrides: Path | None = None  # TOML overriding unverified profile rules
@@ -160,6 +161,8 @@ class Settings:
             )
         if len(set(self.replica_roots)) != len(self.replica_roots):
             raise ConfigError("replica roots must be distinct")
+        if self.session_minutes < 1 or self.session_max_hours < 1:
+            raise ConfigError("session_minutes and session_max_hours must be ≥ 1")
         if self.fixity_interval_days < 1 or self.fixity_io_budget_mb_s < 1:
             raise ConfigError("fixity_interval_days and fixity_io_budget_mb_s must be ≥ 1")
 

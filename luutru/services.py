@@ -94,7 +94,11 @@ class Services:
             office_days=s.office_days,
             holidays=frozenset(date.fromisoformat(h) for h in s.holidays),
         )
-        return IngestService(self.sessions, config, self.replicas)
+        from luutru.evidence import anchor_after
+
+        return IngestService(
+            self.sessions, config, self.replicas, after_accession=anchor_after(self, "accession")
+        )
 
     @cached_property
     def search(self) -> SearchService:

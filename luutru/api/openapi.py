@@ -542,7 +542,7 @@ def openapi_document(
                 }
             },
             "responses": {
-                "Unauthorized": _problem("missing, unknown or revoked token"),
+                "Unauthorized": _problem("missing, unknown, revoked or expired token"),
                 "Forbidden": _problem("the token lacks the scope"),
                 "TooManyRequests": {
                     **_problem("rate limited; retry after the given seconds"),
