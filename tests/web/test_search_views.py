@@ -24,6 +24,7 @@ from luutru.services import Services
 from luutru.web.search_views import page_window
 from search.folding import MAX_QUERY_CHARS
 from tests.search.test_query_bounds import ADVERSARIAL, FREQUENT
+from tests.support.clamav import install_test_signatures
 
 from .conftest import Web, post, sample_env, sample_spec
 
@@ -177,6 +178,7 @@ def granted_env(tmp_path_factory: pytest.TempPathFactory, seeded_catalog: Path) 
     (src,) = build_corpus(work / "src", pki, specs=(sample_spec(TC05),))
     settings = web.services.settings
     shutil.copy(pki.root, settings.trust_path / "tc05-root.pem")
+    install_test_signatures(settings)
     ingesting = Services.build(settings)  # trust roots are read when services are built
     try:
         ingesting.ingest.ingest(
