@@ -1,7 +1,7 @@
 """format policy (preservation): PRONOM PUID → risk and action, versioned like retention schedules
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0003_preservation
+Revises: 0003_sec_evidence
 Create Date: 2026-12-04 18:14:18.681785
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 import archive.catalog.base
 
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0003_preservation"
+down_revision: str | None = "0003_sec_evidence"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
