@@ -169,33 +169,82 @@ def _pool() -> ProcessPoolExecutor:
     """One pool of worker processes per archive process, started on first use.
 
     ``spawn`` (not fork: safe from a threaded web server) makes the workers direct children of
-    this process, so ``_die_with_parent`` ties their lives to it: a crash leaves no orphans."""
+    this process, so ``_die_with_parent`` ties their lives to it: a crash leaves no orphans.
+    The pool belongs to the process that made it: a forked child (a gunicorn worker forked after
+    the demo's ingest) forgets it and starts its own (``_forget_pool``)."""
     global _POOL
     with _POOL_LOCK:
+        if _POOL is not None and getattr(_POOL, "_broken", False):
+            _POOL.shutdown(wait=False, cancel_futures=True)
+            _POOL = None
         if _POOL is None:
             _POOL = ProcessPoolExecutor(
                 max_workers=os.cpu_count() or 2,
                 mp_context=get_context("spawn"),
                 initializer=_die_with_parent,
+                initargs=(os.getpid(),),
             )
         return _POOL
 
 
-def _die_with_parent() -> None:
-    """Make a worker exit when its parent process does, so a crashed archive process leaves no
-    orphan workers holding its files and pipes open.
+def shutdown_pool() -> None:
+    """Stop this process's pool (its workers exit); the next check starts a new one."""
+    global _POOL
+    with _POOL_LOCK:
+        pool, _POOL = _POOL, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
-    A watchdog thread polls the parent pid (PR_SET_PDEATHSIG would fire when the *thread* that
-    started the pool ends, which is not the process dying)."""
-    parent = os.getppid()
+
+def _forget_pool() -> None:
+    """In a forked child: the parent's pool has no manager thread here and its workers are not
+    this process's children; using it would hang. Drop it (without touching the parent's
+    workers) and take a fresh lock (the parent's may have been held by another thread)."""
+    global _POOL, _POOL_LOCK
+    _POOL = None
+    _POOL_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+PARENT_POLL_S = 0.5
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make a worker exit when its parent process does, so a crashed (even ``kill -9``) archive
+    process leaves no orphan workers holding its files and pipes open.
+
+    ``parent`` is the pid read in the parent: read here, it could already be init's if the
+    parent died while this worker was starting. Two guards: the kernel's parent-death signal
+    (Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``, immediate), and a watchdog thread polling the
+    parent pid (every platform). The kernel sends the signal when the *thread* that started the
+    worker ends; in luutru those are the main thread, gunicorn's request threads and huey's
+    worker threads, which live as long as their process. Should one end sooner, its workers are
+    killed, the pool reports itself broken and ``_pool`` starts a fresh one."""
+    _set_pdeathsig()
+    if os.getppid() != parent:
+        os._exit(1)
 
     def watch() -> None:
         while True:
-            time.sleep(1.0)
+            time.sleep(PARENT_POLL_S)
             if os.getppid() != parent:
                 os._exit(1)
 
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def _set_pdeathsig() -> None:
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the watchdog alone
+        pass
 
 
 def _chunksize(tasks: int) -> int:

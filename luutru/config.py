@@ -75,6 +75,7 @@ class Settings:
     secret_key: str = ""  # empty → generated once into <data_dir>/secret_key
     host: str = "127.0.0.1"
     port: int = 8080
+    web_workers: int = 0  # server processes; 0 → one per CPU core
     session_minutes: int = 30
     login_attempts_per_minute: int = 20  # per client address, sustained (a burst of as many)
     secure_cookies: bool = False  # set true behind HTTPS

@@ -1,36 +1,68 @@
-"""Run the app under gunicorn (production-grade WSGI server), configured from Settings."""
+"""Run the app under gunicorn (production-grade WSGI server), configured from Settings.
+
+One worker *process* per core by default (``web_workers``), each with a few threads for slow
+clients and long uploads. The app is built in each worker after the fork (no preload), so
+every worker opens its own catalog connections, search index and validation pool. Start-up
+recovery of interrupted submissions runs from the master in a spawned process of its own.
+"""
 
 from __future__ import annotations
 
+import os
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from luutru.config import Settings
 
+THREADS_PER_WORKER = 4
+GRACEFUL_TIMEOUT_S = 10  # SIGTERM: in-flight requests get this long, then the worker is killed
+
+
+def worker_count(settings: Settings, requested: int | None = None) -> int:
+    """Processes to run: ``--workers``, else ``web_workers``, else one per core."""
+    return max(1, requested or settings.web_workers or os.cpu_count() or 1)
+
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
         self.settings, self.options = settings, options
+        self.recovery: BaseProcess | None = None
         super().__init__()
 
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        self.cfg.set("when_ready", self._when_ready)
+        self.cfg.set("on_exit", self._on_exit)
 
     def load(self) -> Any:
         from luutru.web.app import create_app
 
         return create_app(self.settings)
 
+    def _when_ready(self, _arbiter: Any) -> None:
+        from luutru.recovery import start_recovery
 
-def run_server(settings: Settings, *, host: str, port: int, workers: int = 2) -> None:
+        self.recovery = start_recovery(self.settings)
+
+    def _on_exit(self, _arbiter: Any) -> None:
+        # A recovery still running is stopped: what it was doing is interrupted work again,
+        # taken up at the next start.
+        if self.recovery is not None and self.recovery.is_alive():
+            self.recovery.terminate()
+            self.recovery.join(GRACEFUL_TIMEOUT_S)
+
+
+def run_server(settings: Settings, *, host: str, port: int, workers: int | None = None) -> None:
     options = {
         "bind": f"{host}:{port}",
-        "workers": 1,
-        "threads": max(2, workers * 2),
+        "workers": worker_count(settings, workers),
+        "threads": THREADS_PER_WORKER,
         "worker_class": "gthread",
         "timeout": 300,  # large uploads stream through a worker
+        "graceful_timeout": GRACEFUL_TIMEOUT_S,
         "accesslog": "-",
     }
     _Gunicorn(settings, options).run()
