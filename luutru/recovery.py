@@ -2,18 +2,22 @@
 
 The server (``luutru serve`` and ``luutru demo``) and the job worker (``luutru worker``) both run
 it when they start; a lock file in the data directory lets one of them do it at a time. The web
-server runs it in a process of its own, started from the gunicorn master with ``spawn`` — a
-fresh interpreter, so nothing of the master (or of the demo's ingest before it) is inherited,
-and its validation pool, threads and catalog connections are its own.
+server runs it in a process of its own (``python -m luutru.recovery``, the settings on its
+stdin), started from the gunicorn master: a fresh interpreter, so nothing of the master (or of
+the demo's ingest before it) is inherited, and its validation pool, threads and catalog
+connections are its own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
+import json
 import logging
-import multiprocessing
+import subprocess
+import sys
 from datetime import datetime
-from multiprocessing.process import BaseProcess
+from pathlib import Path
 
 from archive.vntime import utcnow
 from luutru.config import Settings
@@ -45,24 +49,34 @@ def recover_interrupted(services: Services, *, received_before: datetime | None 
         return resumed
 
 
-def _recovery_main(settings: Settings, started_at: datetime) -> None:
-    """The recovery process: its own services, closed when done."""
+def _recovery_main() -> None:
+    """The recovery process: settings (JSON) on stdin, its own services, closed when done."""
     logging.basicConfig(level=logging.INFO)
-    services = Services.build(settings)
+    data = json.loads(sys.stdin.read())
+    started_at = datetime.fromisoformat(data.pop("__started_at"))
+    services = Services.build(Settings.from_mapping(data))
     try:
         recover_interrupted(services, received_before=started_at)
     finally:
         services.close()
 
 
-def start_recovery(settings: Settings) -> BaseProcess:
-    """Start recovery in a fresh (spawned) process; submissions received from now on are left
-    to the requests that receive them."""
-    process = multiprocessing.get_context("spawn").Process(
-        target=_recovery_main, args=(settings, utcnow()), name="luutru-recovery", daemon=False
-    )
-    process.start()
+def start_recovery(settings: Settings) -> subprocess.Popen[bytes]:
+    """Start recovery in a fresh process (a new interpreter: nothing of the caller is inherited,
+    and nothing of it is registered in the caller, which a gunicorn master is about to fork);
+    submissions received from now on are left to the requests that receive them."""
+    data = {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(settings).items()}
+    data = {k: v for k, v in data.items() if v is not None}
+    data["__started_at"] = utcnow().isoformat()
+    process = subprocess.Popen([sys.executable, "-m", "luutru.recovery"], stdin=subprocess.PIPE)
+    assert process.stdin is not None
+    process.stdin.write(json.dumps(data, ensure_ascii=False).encode())
+    process.stdin.close()
     return process
+
+
+if __name__ == "__main__":
+    _recovery_main()
 
 
 __all__ = ["LOCK_NAME", "recover_interrupted", "start_recovery"]
