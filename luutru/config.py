@@ -50,6 +50,7 @@ class Settings:
     # Jobs
     queue_backend: Literal["sqlite", "redis"] = "sqlite"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    queue_name: str = "luutru"  # huey queue (Redis key prefix): one per archive sharing a Redis
     # Fixity audits
     fixity_interval_days: int = 90
     fixity_io_budget_mb_s: int = 50
@@ -68,6 +69,8 @@ class Settings:
     trust_dir: Path | None = None  # imported CA certificates; empty → <data_dir>/trust
     verapdf_path: str = ""  # empty → look for `verapdf` on PATH
     clamscan_path: str = ""  # empty → look for clamdscan / clamscan on PATH
+    # Malware signatures (a file or directory): empty → <data_dir>/clamav if present, else ClamAV's own
+    clamav_database: Path | None = None
     # Retention and disposal
     disposal_deadline_days: int = 15
     # Web
@@ -104,6 +107,14 @@ class Settings:
     @property
     def trust_path(self) -> Path:
         return self.trust_dir or self.data_dir / "trust"
+
+    @property
+    def clamav_database_path(self) -> Path | None:
+        """The signature database the scan loads; None → the scanner's own (freshclam's)."""
+        if self.clamav_database is not None:
+            return self.clamav_database
+        local = self.data_dir / "clamav"
+        return local if local.is_dir() else None
 
     @property
     def queue_path(self) -> Path:
@@ -208,7 +219,7 @@ def _under(base: Path, value: str | Path) -> Path:
 
 
 # Variables with the prefix that belong to tests or tools, not to the archive.
-_ENV_IGNORED = frozenset({"test_pg_url", "es_url_test", "s3_url"})
+_ENV_IGNORED = frozenset({"test_pg_url", "test_redis_url", "es_url_test", "s3_url"})
 
 
 def _coerce(name: str, hint: Any, value: Any) -> Any:

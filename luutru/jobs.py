@@ -26,10 +26,10 @@ log = logging.getLogger(__name__)
 
 def make_huey(settings: Settings, *, immediate: bool = False) -> Huey:
     if settings.queue_backend == "redis":
-        huey: Huey = RedisHuey("luutru", url=settings.redis_url, immediate=immediate)
+        huey: Huey = RedisHuey(settings.queue_name, url=settings.redis_url, immediate=immediate)
     else:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        huey = SqliteHuey("luutru", filename=str(settings.queue_path), immediate=immediate)
+        huey = SqliteHuey(settings.queue_name, filename=str(settings.queue_path), immediate=immediate)
     register_tasks(huey, settings)
     return huey
 

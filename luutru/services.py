@@ -86,7 +86,8 @@ class Services:
             formats=FormatPolicy(frozenset(x.lower() for x in s.accepted_formats)),
             trust_roots=tuple(load_trust_roots(s.trust_path)),
             verapdf=find_verapdf(s.verapdf_path or None),
-            clamscan=find_clamscan(s.clamscan_path or None),
+            clamscan=find_clamscan(s.clamscan_path or None, s.clamav_database_path),
+            clamav_database=s.clamav_database_path,
             profile_overrides=s.profile_overrides,
         )
         config = IngestConfig(

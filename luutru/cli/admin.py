@@ -55,6 +55,9 @@ def demo_cmd(ctx: CliContext, serve: bool, dossiers: int | None) -> None:
     click.echo("Users: " + ", ".join(u[0] for u in demo.DEMO_USERS))
     if result.token:
         click.echo(f"API token (Sở Nội vụ, shown once): {result.token}")
+    signatures = demo.install_demo_signatures(ctx.settings)
+    if signatures is not None:
+        click.echo(f"Quét mã độc: chỉ mẫu THỬ EICAR / malware scan: EICAR TEST signature only ({signatures})")
     console = Console(stderr=True)
     with Progress(
         SpinnerColumn(),

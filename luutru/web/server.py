@@ -17,6 +17,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from luutru.config import Settings
+from luutru.protocol_errors import GUNICORN_LIMITS
 
 THREADS_PER_WORKER = 4
 GRACEFUL_TIMEOUT_S = 8  # SIGTERM: in-flight requests get this long, then the worker is killed
@@ -88,4 +89,5 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int | None 
         "graceful_timeout": GRACEFUL_TIMEOUT_S,
         "accesslog": "-",
     }
+    options.update(GUNICORN_LIMITS)  # documented limits; refusals answered as problem+json
     _Gunicorn(settings, options).run()

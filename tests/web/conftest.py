@@ -26,6 +26,7 @@ from luutru.samples.pki import TestPki
 from luutru.services import Services, prepare_data_dir
 from luutru.web.app import create_app
 from luutru.web.auth import TokenBucket
+from tests.support.clamav import install_test_signatures
 
 PASSWORD = demo.DEMO_PASSWORD
 OWN_AGENCY = "000.00.07.H54"  # vanthu's agency
@@ -229,6 +230,7 @@ def sample_snapshot(tmp_path_factory: pytest.TempPathFactory, seeded_catalog: Pa
             shutil.copyfile(seeded_catalog, target / "catalog.db")
             prepare_data_dir(Settings(data_dir=target))
             shutil.copy(src.parent / "root.pem", Settings(data_dir=target).trust_path / "test-root.pem")
+            install_test_signatures(Settings(data_dir=target))
         else:
             clone_data_dir(sample_snapshot(tmp_path_factory, seeded_catalog, base), target)
         services = Services.build(Settings(data_dir=target))
