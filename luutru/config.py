@@ -183,8 +183,7 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
-# Settings holding file-system paths, and the defaults of those that have one.
-_PATH_FIELDS = frozenset({"data_dir", "staging_dir", "search_db", "trust_dir", "profile_overrides"})
+# Relative defaults of path settings (resolved like a value given in a variable).
 _PATH_DEFAULTS = {"data_dir": "luutru-data"}
 _SQLITE = "sqlite:///"
 
@@ -195,8 +194,9 @@ def _absolute(values: Mapping[str, Any], base: Path) -> dict[str, Any]:
     Local replica roots and a SQLite catalog URL are paths too; URLs (``s3://``, PostgreSQL) are not.
     """
     out = dict(values)
+    path_fields = _path_fields()
     for name, value in values.items():
-        if name in _PATH_FIELDS and isinstance(value, str | Path) and str(value):
+        if name in path_fields and isinstance(value, str | Path) and str(value):
             out[name] = str(_under(base, value))
         elif name == "replicas":
             items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
@@ -211,6 +211,12 @@ def _absolute(values: Mapping[str, Any], base: Path) -> dict[str, Any]:
             if rest and not rest.startswith("/") and not rest.startswith(":memory:"):
                 out[name] = _SQLITE + str(_under(base, rest))
     return out
+
+
+def _path_fields() -> frozenset[str]:
+    """Settings typed ``Path`` or ``Path | None``: every one is resolved, new ones included."""
+    hints = typing.get_type_hints(Settings)
+    return frozenset(name for name, hint in hints.items() if hint is Path or Path in typing.get_args(hint))
 
 
 def _under(base: Path, value: str | Path) -> Path:

@@ -49,6 +49,7 @@ def test_relative_paths_are_resolved_once_at_load(tmp_path: Path) -> None:
         "LUUTRU_REPLICAS": "r/a, s3://kho/b",
         "LUUTRU_DATABASE_URL": "sqlite:///db/catalog.db",
         "LUUTRU_TRUST_DIR": "~/trust",
+        "LUUTRU_CLAMAV_DATABASE": "clamav/db",
     }
     work = tmp_path / "work"
     s = Settings.load(environ=env, toml_path=toml, cwd=work)
@@ -58,6 +59,7 @@ def test_relative_paths_are_resolved_once_at_load(tmp_path: Path) -> None:
     assert s.replica_roots == (str(work / "r" / "a"), "s3://kho/b")
     assert s.catalog_url == f"sqlite:///{work}/db/catalog.db"
     assert s.trust_path == Path.home() / "trust"
+    assert s.clamav_database == work / "clamav" / "db"  # every Path-typed setting, new ones too
     assert s.queue_path.is_absolute()
     # The same settings whatever the directory a later step runs from.
     again = Settings.load(environ={**env, "LUUTRU_DATA_DIR": str(s.data_dir)}, toml_path=toml, cwd=etc)
