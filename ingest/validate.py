@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from ingest.checks import PdfReport, SignatureReport, check_digitised, check_pdf
 from ingest.formats import FormatPolicy
 from ingest.identify import FileIdentity, identify
 from ingest.intake import StagedSubmission
+from ingest.lifeline import die_with_parent
 
 TEXT_EXTENSIONS = frozenset({"txt", "csv", "xml", "json", "rtf"})
 TEXT_SAMPLE_BYTES = 4 * 1024 * 1024  # encoding detection looks at the first 4 MiB
@@ -170,7 +170,8 @@ def _pool() -> ProcessPoolExecutor:
     """One pool of worker processes per archive process, started on first use.
 
     ``spawn`` (not fork: safe from a threaded web server) makes the workers direct children of
-    this process, so ``_die_with_parent`` ties their lives to it: a crash leaves no orphans.
+    this process, so ``ingest.lifeline.die_with_parent`` ties their lives to it: a crash leaves no
+    orphans.
     The pool belongs to the process that made it: a forked child (a gunicorn worker forked after
     the demo's ingest) forgets it and starts its own (``_forget_pool``)."""
     global _POOL
@@ -182,7 +183,7 @@ def _pool() -> ProcessPoolExecutor:
             _POOL = ProcessPoolExecutor(
                 max_workers=os.cpu_count() or 2,
                 mp_context=get_context("spawn"),
-                initializer=_die_with_parent,
+                initializer=die_with_parent,
                 initargs=(os.getpid(),),
             )
         return _POOL
@@ -209,43 +210,8 @@ def _forget_pool() -> None:
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
-PARENT_POLL_S = 0.5
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent(parent: int) -> None:
-    """Make a worker exit when its parent process does, so a crashed (even ``kill -9``) archive
-    process leaves no orphan workers holding its files and pipes open.
-
-    ``parent`` is the pid read in the parent: read here, it could already be init's if the
-    parent died while this worker was starting. Two guards: the kernel's parent-death signal
-    (Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``, immediate), and a watchdog thread polling the
-    parent pid (every platform). The kernel sends the signal when the *thread* that started the
-    worker ends; in luutru those are the main thread, gunicorn's request threads and huey's
-    worker threads, which live as long as their process. Should one end sooner, its workers are
-    killed, the pool reports itself broken and ``_pool`` starts a fresh one."""
-    _set_pdeathsig()
-    if os.getppid() != parent:
-        os._exit(1)
-
-    def watch() -> None:
-        while True:
-            time.sleep(PARENT_POLL_S)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
-
-
-def _set_pdeathsig() -> None:
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: the watchdog alone
-        pass
+# Kept for pools started by an older process image (pickled by reference to this name).
+_die_with_parent = die_with_parent
 
 
 def _chunksize(tasks: int) -> int:
