@@ -46,6 +46,7 @@ class Settings:
     search_db: Path | None = None  # FTS5 index file; empty → <data_dir>/search.db
     es_url: str = ""
     es_index: str = "luutru"
+    search_time_budget_ms: int = 800  # SQL time one embedded search may take; then partial results
     ocr_languages: str = "vie+eng"
     # Jobs
     queue_backend: Literal["sqlite", "redis"] = "sqlite"
@@ -79,7 +80,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     web_workers: int = 0  # server processes; 0 → one per CPU core
-    session_minutes: int = 30
+    session_minutes: int = 30  # a web session ends after this long without a request
+    session_max_hours: int = 12  # … and this long after sign-in, however busy
     login_attempts_per_minute: int = 20  # per client address, sustained (a burst of as many)
     secure_cookies: bool = False  # set true behind HTTPS
     profile_overrides: Path | None = None  # TOML overriding unverified profile rules
@@ -176,6 +178,8 @@ class Settings:
             )
         if len(set(self.replica_roots)) != len(self.replica_roots):
             raise ConfigError("replica roots must be distinct")
+        if self.session_minutes < 1 or self.session_max_hours < 1:
+            raise ConfigError("session_minutes and session_max_hours must be ≥ 1")
         if self.fixity_interval_days < 1 or self.fixity_io_budget_mb_s < 1:
             raise ConfigError("fixity_interval_days and fixity_io_budget_mb_s must be ≥ 1")
 

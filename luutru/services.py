@@ -104,14 +104,24 @@ class Services:
             office_days=s.office_days,
             holidays=frozenset(date.fromisoformat(h) for h in s.holidays),
         )
-        return IngestService(self.sessions, config, self.replicas)
+        from luutru.evidence import anchor_after
+
+        return IngestService(
+            self.sessions, config, self.replicas, after_accession=anchor_after(self, "accession")
+        )
 
     @cached_property
     def search(self) -> SearchService:
         from search.service import SearchService, open_index
 
         s = self.settings
-        index = open_index(s.search_backend, fts5_path=s.search_db_path, es_url=s.es_url, es_index=s.es_index)
+        index = open_index(
+            s.search_backend,
+            fts5_path=s.search_db_path,
+            es_url=s.es_url,
+            es_index=s.es_index,
+            time_budget_s=s.search_time_budget_ms / 1000,
+        )
         return SearchService(
             self.sessions, index, self.replicas, ocr_languages=s.ocr_languages, work_dir=s.staging_path
         )

@@ -59,18 +59,19 @@ class Web:
         """A client whose session holds ``username``, as after a real sign-in.
 
         Skips the argon2 check (a quarter second each) for tests that are not about signing
-        in; the user is still loaded by the app's own user loader on every request.
+        in; the session is a real catalog row, checked by the app on every request.
         """
-        from flask_login.utils import _create_identifier
+        from archive.vntime import utcnow
+        from luutru.web.auth import SID_KEY
+        from luutru.web_sessions import start_session
 
-        with self.services.session() as s:
+        with self.services.sessions.begin() as s:
             user_id = s.scalar(select(User.id).where(User.username == username))
-        assert user_id is not None, username
+            assert user_id is not None, username
+            sid = start_session(s, user_id, utcnow())
         client = self.client()
-        with self.app.test_request_context():
-            ident = _create_identifier()
         with client.session_transaction() as sess:
-            sess.update({"_user_id": str(user_id), "_fresh": True, "_id": ident})
+            sess[SID_KEY] = sid
             sess.permanent = True
         return client
 
