@@ -40,6 +40,16 @@ class Services:
         return self.sessions()
 
     def close(self) -> None:
+        """Release what this process holds: the validation pool, the search index, the catalog's
+        connections. ``luutru demo`` calls it before serving, so the server forks from a process
+        holding none of them."""
+        if "ingest" in self.__dict__:
+            from ingest.validate import shutdown_pool
+
+            shutdown_pool()
+        if "search" in self.__dict__:
+            self.search.index.close()
+            del self.__dict__["search"]
         self.engine.dispose()
 
     @cached_property
