@@ -13,6 +13,8 @@ from archive.accession import AccessionRequest, DocumentRecord, DossierRecord, F
 from archive.catalog import AccessMode, FileRole
 from archive.events import Agent
 from archive.findings import Finding, Severity
+from archive.catalog import Agency
+from archive.metadata.aip_records import aip_records, arc_file_code, finding_aid_xml
 from archive.metadata.ead import ead_document_xml, ead_dossier_xml
 from archive.metadata.values import parse_date
 from ingest.package import AipPreservation, FileFormat, build_aip, build_sip
@@ -118,11 +120,14 @@ def _premis_events(
         PremisEvent(
             f"uuid-{uuid.uuid4()}", "ingestion", received, Outcome.SUCCESS,
             detail=f"Submission {ins.staged.submission_id} received ({ins.staged.kind})",
-            agents=(("organization", agency_code),),
+            agents=((agency_code, "submitter"), ("luutru", "executing program")),
+            objects=(str((ins.metadata.get("dossier") or {}).get("fileCode") or ""),),
         ),
         PremisEvent(
             f"uuid-{uuid.uuid4()}", "fixity check", received, Outcome.SUCCESS,
             detail="SHA-256 of every file matched the submitter's declaration at receipt",
+            agents=(("luutru", "executing program"),),
+            objects=tuple(sorted({f.path for f in ins.staged.files})),
         ),
     ]  # fmt: skip
     names = {
@@ -146,10 +151,12 @@ def _premis_events(
         detail = f"{step}: {len(found)} finding(s)"
         if step == "virus check" and not ins.malware_scanned:
             outcome, detail = Outcome.WARNING, "not scanned: no malware scanner installed"
+        objects = sorted(ins.signature_reports) if step == "pdf and signatures" else []
         events.append(
             PremisEvent(
                 f"uuid-{uuid.uuid4()}", names[step], when, outcome, detail=detail,
                 outcome_detail="; ".join(sorted({f.code for f in found}))[:2000],
+                agents=(("luutru", "executing program"),), objects=objects,
             )
         )  # fmt: skip
     return events
@@ -160,21 +167,61 @@ def _signatures(ins: Inspection) -> dict[str, list[PremisSignature]]:
     for rel, report in ins.signature_reports.items():
         out[rel] = [
             PremisSignature(
-                encoding="PAdES",
-                method=str(s.evidence.get("md_algorithm") or "") or "unknown",
-                value=f"reports/signatures ({s.field})",
+                encoding="PAdES (CMS SignedData, base64 signature value)",
+                method=str(s.evidence.get("signature_mechanism") or s.evidence.get("md_algorithm") or ""),
+                value=str(s.evidence.get("signature_value_b64") or ""),
                 validation_rules="ETSI EN 319 102-1 (pyHanko)",
                 signer=s.signer,
                 properties=(
+                    f"field: {s.field}",
                     f"kind: {s.kind.value}",
                     f"signing time: {s.signed_at}",
-                    f"valid: {s.valid}",
+                    f"digest algorithm: {s.evidence.get('md_algorithm')}",
+                    f"validation result: {'valid' if s.valid else 'not valid'}",
+                    f"intact: {s.intact}",
                     f"trusted: {s.trusted}",
                     f"modification: {s.modification.value}",
+                    f"signer certificate SHA-256: {s.evidence.get('signer_certificate_sha256')}",
                 ),
             )
             for s in report.signatures
         ]
+    return out
+
+
+def keeping_archive(agency: Agency) -> tuple[str, str]:
+    """(code, name) of the archive keeping ``agency``'s records: its archive_code, else the top agency."""
+    top = agency
+    while top.parent is not None:
+        top = top.parent
+    return agency.archive_code or top.code, top.name
+
+
+def aip_description(
+    metadata: Mapping[str, Any], agency_code: str, agency_name: str, archive_code: str, archive_name: str
+) -> dict[str, Any]:
+    """The AIP's descriptive records and agents (AipPreservation keyword arguments)."""
+    file_code = str((metadata.get("dossier") or {}).get("fileCode") or "")
+    arc_code = arc_file_code(archive_code, file_code)
+    dossier_xml, document_xmls = aip_records(metadata, arc_code)
+    aid = finding_aid_xml(
+        metadata, arc_code=arc_code, agency_name=agency_name, agency_code=agency_code,
+        archive_name=archive_name, created=datetime.now().date(),
+    )  # fmt: skip
+    return {
+        "dossier_record": dossier_xml,
+        "document_records": document_xmls,
+        "finding_aid": aid,
+        "agency_code": agency_code,
+        "archive": archive_name,
+    }
+
+
+def _creating_applications(ins: Inspection) -> dict[str, tuple[str, str | None]]:
+    out: dict[str, tuple[str, str | None]] = {}
+    for rel, pdf in ins.pdf_reports.items():
+        if pdf.producer:
+            out[rel] = (pdf.producer, None)
     return out
 
 
@@ -185,8 +232,14 @@ def build_packages(
     *,
     agency_code: str,
     agency_name: str,
+    archive_code: str = "",
+    archive_name: str = "",
 ) -> tuple[Path, str]:
-    """Build (or reuse, after a crash) the SIP and the AIP; return the AIP path and id."""
+    """Build (or reuse, after a crash) the SIP and the AIP; return the AIP path and id.
+
+    ``archive_code`` (mã cơ quan lưu trữ) prefixes the AIP's arcFileCode; ``archive_name``
+    is the archive named as PRESERVATION agent.
+    """
     aip_id = aip_uuid_for(ins.staged.submission_id)
     sip_dir, aip_dir = work_dir / "sip", work_dir / "aip"
     if aip_dir.is_dir():  # written by a previous run: build_aip renames only when complete
@@ -201,6 +254,7 @@ def build_packages(
             dossier_ead=ead_dossier_xml,
             document_ead=ead_document_xml,
             formats=formats,
+            agency_code=agency_code,
         )
     validation = {
         rel: {
@@ -212,11 +266,13 @@ def build_packages(
     }
     preservation = AipPreservation(
         events=_premis_events(ins, steps, agency_code),
-        agents=(SOFTWARE, PremisAgent(agency_code, agency_name, "organization")),
+        agents=(SOFTWARE, PremisAgent(agency_code, agency_name, "organization", note="submitting agency")),
         formats=formats,
         validation_reports=validation,
         signature_reports={rel: r.evidence for rel, r in ins.signature_reports.items()},
         signatures=_signatures(ins),
+        creating_applications=_creating_applications(ins),
+        **aip_description(ins.metadata, agency_code, agency_name, archive_code, archive_name),
     )
     build_aip(sip_dir, aip_dir, aip_id=aip_id, version=1, preservation=preservation)
     return aip_dir, aip_id

@@ -42,7 +42,7 @@ from archive.findings import Finding, Severity, error, warning
 from archive.fixity.hashing import sha256_file
 from archive.storage import Replica
 from archive.vntime import utcnow
-from ingest.assemble import accession_request, build_packages
+from ingest.assemble import accession_request, build_packages, keeping_archive
 from ingest.errors import IngestError
 from ingest.intake import (
     IntakeLimits,
@@ -446,12 +446,16 @@ class IngestService:
             agency = s.get(Agency, sub.agency_id)
             assert agency is not None
             agency_id, agency_code, agency_name = agency.id, agency.code, agency.name
+            archive_code, archive_name = keeping_archive(agency)
         cached = self._inspected.pop(submission_id, None)
         ins, steps = cached or self._inspect(submission_id, progress)
         work = self._work_dir(submission_id)
         if progress:
             progress("packaging")
-        aip_dir, aip_id = build_packages(ins, steps, work, agency_code=agency_code, agency_name=agency_name)
+        aip_dir, aip_id = build_packages(
+            ins, steps, work, agency_code=agency_code, agency_name=agency_name,
+            archive_code=archive_code, archive_name=archive_name,
+        )  # fmt: skip
         checkpoint("ingest.after_packaging")
         manifest = [(f.path, f.size, f.sha256) for f in _bag_manifest(aip_dir)]
         request = accession_request(ins, aip_dir, aip_id, manifest, agency_id=agency_id, actor=events.SYSTEM)
