@@ -51,7 +51,7 @@ from ingest.package.csip import (
     XML,
     document_ead_path,
     prepare_out_dir,
-    tt05_record,
+    declare_schema,
     write_mets_files,
 )
 from ingest.package.errors import ChecksumMismatch, InvalidPackage
@@ -263,12 +263,12 @@ def previous_version_id(aip_id: str, version: int) -> str:
 
 def _write_records(data_dir: Path, p: AipPreservation) -> list[PackageFile]:
     assert p.dossier_record is not None
-    written = [write_bytes_file(data_dir, DOSSIER_EAD, tt05_record(p.dossier_record, DOSSIER_EAD), XML)]
+    written = [write_bytes_file(data_dir, DOSSIER_EAD, declare_schema(p.dossier_record, DOSSIER_EAD), XML)]
     for n, record in enumerate(p.document_records, start=1):
         rel = document_ead_path(n)
-        written.append(write_bytes_file(data_dir, rel, tt05_record(record, rel), XML))
+        written.append(write_bytes_file(data_dir, rel, declare_schema(record, rel), XML))
     if p.finding_aid is not None:
-        written.append(write_bytes_file(data_dir, FINDING_AID, p.finding_aid, XML))
+        written.append(write_bytes_file(data_dir, FINDING_AID, declare_schema(p.finding_aid, FINDING_AID), XML))
     return written
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from archive.schemas import XSI_NS, iter_xsd_files
+from archive.schemas import EAD_NS, XSI_NS, iter_xsd_files
 from ingest.package.bagging import FileFormat, PackageFile, write_bytes_file
 from ingest.package.mets import MetsFile, MetsSpec, PackageType, RecordStatus, build_mets
 
@@ -49,16 +49,22 @@ def document_ead_path(n: int) -> str:
     return f"{REP}/metadata/descriptive/EAD_doc_{n}.xml"
 
 
-def tt05_record(xml: bytes, rel: str) -> bytes:
-    """``xml`` (a TT 05/2025 ``<simpledc>`` record) declaring its schema relative to ``rel``.
+def declare_schema(xml: bytes, rel: str) -> bytes:
+    """``xml`` stored at ``rel`` declaring its schema in the package's ``schemas/`` folder.
 
-    A namespaced root (another writer's EAD) is returned unchanged.
+    A TT 05/2025 ``<simpledc>`` record (no namespace) gets ``xsi:noNamespaceSchemaLocation``
+    → ``tt05-2025-ead.xsd``; an EAD 2002 document ``xsi:schemaLocation`` → ``ead_2002.xsd``.
+    Anything else is returned unchanged.
     """
     root = etree.fromstring(xml, etree.XMLParser(no_network=True, resolve_entities=False))
-    if etree.QName(root).namespace is not None:
+    namespace = etree.QName(root).namespace
+    schemas = "../" * rel.count("/") + "schemas"
+    if namespace is None:
+        root.set(f"{{{XSI_NS}}}noNamespaceSchemaLocation", f"{schemas}/{TT05_XSD}")
+    elif namespace == EAD_NS:
+        root.set(f"{{{XSI_NS}}}schemaLocation", f"{EAD_NS} {schemas}/ead_2002.xsd")
+    else:
         return xml
-    up = "../" * rel.count("/")
-    root.set(f"{{{XSI_NS}}}noNamespaceSchemaLocation", f"{up}schemas/{TT05_XSD}")
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 

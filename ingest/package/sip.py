@@ -35,7 +35,7 @@ from ingest.package.csip import (
     copy_schemas,
     document_ead_path,
     prepare_out_dir,
-    tt05_record,
+    declare_schema,
     write_mets_files,
 )
 from ingest.package.errors import ChecksumMismatch, PackageError
@@ -106,17 +106,17 @@ def build_sip(
     try:
         payload = _place_payload(staging_dir, data_dir, documents, formats, link, progress)
         ead = dossier_ead(metadata) if callable(dossier_ead) else dossier_ead
-        payload.append(write_bytes_file(data_dir, DOSSIER_EAD, tt05_record(ead, DOSSIER_EAD), XML))
+        payload.append(write_bytes_file(data_dir, DOSSIER_EAD, declare_schema(ead, DOSSIER_EAD), XML))
         described_by: dict[str, list[str]] = {}
         for n, doc in enumerate(documents, 1):
             doc_ead = document_ead(doc) if callable(document_ead) else document_ead[n - 1]
             rel = document_ead_path(n)
-            payload.append(write_bytes_file(data_dir, rel, tt05_record(doc_ead, rel), XML))
+            payload.append(write_bytes_file(data_dir, rel, declare_schema(doc_ead, rel), XML))
             file_key = safe_relative(str(doc.get("file") or "")).as_posix()
             described_by.setdefault(file_key, []).append(rel.removeprefix("representations/rep1/"))
         if finding_aid is not None:
             aid = finding_aid(metadata) if callable(finding_aid) else finding_aid
-            payload.append(write_bytes_file(data_dir, FINDING_AID, aid, XML))
+            payload.append(write_bytes_file(data_dir, FINDING_AID, declare_schema(aid, FINDING_AID), XML))
         payload += copy_schemas(data_dir)
         title = str((metadata.get("dossier") or {}).get("title") or file_code)
         payload += write_mets_files(
