@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,7 @@ from archive.metadata.aip_records import aip_records, arc_file_code, finding_aid
 from archive.metadata.ead import ead_document_xml, ead_dossier_xml
 from archive.metadata.values import parse_date
 from ingest.package import AipPreservation, FileFormat, build_aip, build_sip
+from ingest.package.bagging import SOFTWARE_VERSION
 from ingest.package.premis import Outcome, PremisAgent, PremisEvent, PremisSignature
 from ingest.validate import Inspection
 
@@ -27,7 +29,8 @@ TAG_FILES = re.compile(r"^(bagit\.txt|bag-info\.txt|(tag)?manifest-\w+\.txt|fetc
 DATE_FORMATS = ("DD/MM/YYYY", "MM/YYYY", "YYYY", "YYYY-MM-DD")
 # TT 05/2025 maintenance codes → years (None = permanent); 07 Khác takes the years from the text.
 RETENTION_YEARS: dict[str, int | None] = {"01": None, "02": 70, "03": 50, "04": 30, "05": 20, "06": 10}
-SOFTWARE = PremisAgent("luutru", "luutru", "software", version="0.1")
+SOFTWARE = PremisAgent("luutru", "luutru", "software", version=SOFTWARE_VERSION)
+CATALOG_RECORD_FORMAT = "luutru-catalog/1"
 
 
 def aip_uuid_for(submission_id: str) -> str:
@@ -272,10 +275,51 @@ def build_packages(
         signature_reports={rel: r.evidence for rel, r in ins.signature_reports.items()},
         signatures=_signatures(ins),
         creating_applications=_creating_applications(ins),
+        catalog_record=catalog_record(ins.metadata, ins.staged.profile, file_facts(ins)),
         **aip_description(ins.metadata, agency_code, agency_name, archive_code, archive_name),
     )
     build_aip(sip_dir, aip_dir, aip_id=aip_id, version=1, preservation=preservation)
     return aip_dir, aip_id
+
+
+def file_facts(ins: Inspection) -> dict[str, dict[str, Any]]:
+    """What the catalog keeps about each content file (format, technical properties), by path."""
+    out: dict[str, dict[str, Any]] = {}
+    for rel in sorted({f.path for f in ins.staged.files}):
+        ident = ins.identities.get(rel)
+        pdf = ins.pdf_reports.get(rel)
+        sig = ins.signature_reports.get(rel)
+        props: dict[str, Any] = {}
+        if pdf is not None:
+            props["pdf"] = {"version": pdf.pdf_version, "pdfa": pdf.pdfa.claimed, "pages": pdf.page_count}
+        if sig is not None:
+            props["signatures"] = [s.to_json() | {"findings": None} for s in sig.signatures]
+            props["signatures_valid"] = sig.valid
+        out[rel] = {
+            "mime": ident.mime if ident else None,
+            "puid": ident.puid if ident else None,
+            "format_name": ident.format if ident else None,
+            "format_version": ident.version if ident else None,
+            "properties": json.loads(json.dumps(props, default=str)),
+        }
+    return out
+
+
+def catalog_record(metadata: Mapping[str, Any], profile: str, facts: Mapping[str, Any]) -> bytes:
+    """``metadata/preservation/luutru-catalog.json``: the catalog's own view of the dossier.
+
+    The submitted metadata as the catalog keeps it (incl. organId and the other non-EAD
+    fields, dates as written) and each content file's format and technical properties, so a
+    catalog rebuilt from the AIPs alone holds the same rows as the one that was lost.
+    """
+    body = {
+        "format": CATALOG_RECORD_FORMAT,
+        "profile": profile,
+        "dossier": dict(metadata.get("dossier") or {}),
+        "documents": [dict(d) for d in metadata.get("documents") or []],
+        "files": dict(facts),
+    }
+    return json.dumps(body, ensure_ascii=False, indent=1, sort_keys=True, default=str).encode("utf-8")
 
 
 def accession_request(
@@ -292,24 +336,17 @@ def accession_request(
     ordinal_by_file: dict[str, int] = {}
     for index, doc in enumerate(ins.metadata.get("documents") or [], start=1):
         ordinal_by_file[str(doc.get("file"))] = _int(doc.get("docOrdinal")) or index
+    facts = file_facts(ins)
     files = []
     for path, size, sha256 in manifest:
         if path.startswith(REP_DATA):
             rel = path.removeprefix(REP_DATA)
-            ident = ins.identities.get(rel)
-            pdf = ins.pdf_reports.get(rel)
-            sig = ins.signature_reports.get(rel)
-            props: dict[str, Any] = {}
-            if pdf is not None:
-                props["pdf"] = {"version": pdf.pdf_version, "pdfa": pdf.pdfa.claimed, "pages": pdf.page_count}
-            if sig is not None:
-                props["signatures"] = [s.to_json() | {"findings": None} for s in sig.signatures]
-                props["signatures_valid"] = sig.valid
+            fact = facts.get(rel, {})
             files.append(
                 FileEntry(
                     path, size, sha256, FileRole.ORIGINAL, ordinal_by_file.get(rel),
-                    ident.mime if ident else None, ident.puid if ident else None,
-                    ident.format if ident else None, ident.version if ident else None, props,
+                    fact.get("mime"), fact.get("puid"), fact.get("format_name"), fact.get("format_version"),
+                    fact.get("properties") or {},
                 )
             )  # fmt: skip
         else:

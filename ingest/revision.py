@@ -29,7 +29,14 @@ from archive.metadata import load_profile, validate_dossier
 from archive.metadata.ead import ead_document_xml, ead_dossier_xml
 from archive.storage import Replica
 from archive.vntime import utcnow
-from ingest.assemble import REP_DATA, TAG_FILES, aip_description, dossier_record, keeping_archive
+from ingest.assemble import (
+    REP_DATA,
+    TAG_FILES,
+    aip_description,
+    catalog_record,
+    dossier_record,
+    keeping_archive,
+)
 from ingest.package import AipPreservation, FileFormat, build_aip, build_sip, read_aip
 from ingest.package.aip import report_name
 from ingest.package.csip import REP, REP_PREMIS
@@ -186,6 +193,13 @@ def revise_dossier(
                     for f in old_premis.files if f.creating_application
                 },
                 carried=carried_evidence(old, package.version),
+                catalog_record=catalog_record(metadata, "tt05-2025", {
+                    f.path.removeprefix(REP_DATA): {
+                        "mime": f.mime, "puid": f.puid, "format_name": f.format_name,
+                        "format_version": f.format_version, "properties": dict(f.properties),
+                    }
+                    for f in package.files if f.role is FileRole.ORIGINAL
+                }),
                 **aip_description(metadata, agency_code, agency_name, archive_code, archive_name),
             ),
         )  # fmt: skip

@@ -72,6 +72,7 @@ from ingest.package.premis import (
 log = logging.getLogger(__name__)
 SOFTWARE_AGENT = PremisAgent(SOFTWARE, SOFTWARE, "software", SOFTWARE_VERSION)
 AGENCY_AGENT_ID = "source-organization"
+CATALOG_RECORD = "metadata/preservation/luutru-catalog.json"
 ARCHIVE_AGENT_ID = "archive"
 
 
@@ -101,6 +102,7 @@ class AipPreservation:
     # Evidence of earlier versions kept verbatim: path under metadata/preservation/ → bytes
     # (e.g. "versions/v0001/reports/validation/x.json", "versions/v0001/PREMIS.xml").
     carried: Mapping[str, bytes] = field(default_factory=dict)
+    catalog_record: bytes | None = None  # luutru-catalog.json: the catalog's view of the dossier
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +143,8 @@ class AipSummary:
     events: list[PremisEvent]
     agents: list[PremisAgent]
     bag_info: dict[str, str]
+    agency_code: str = ""  # METS IDENTIFICATIONCODE of the agency
+    catalog: dict[str, Any] | None = None  # luutru-catalog.json, when the AIP has one
 
 
 def report_name(key: str) -> str:
@@ -297,6 +301,8 @@ def _write_preservation(
         for key, value in sorted(reports.items()):
             rel = f"{REPORTS}/{folder}/{report_name(key)}.json"
             written.append(write_bytes_file(data_dir, rel, _json(value), "application/json"))
+    if p.catalog_record is not None:
+        written.append(write_bytes_file(data_dir, CATALOG_RECORD, p.catalog_record, "application/json"))
     for rel, content in sorted(p.carried.items()):
         mime = "application/json" if rel.endswith(".json") else XML
         written.append(write_bytes_file(data_dir, f"metadata/preservation/{rel}", content, mime))
@@ -449,6 +455,8 @@ def read_aip(path: Path, *, verify: bool = False) -> AipSummary:
         for row in rep_mets.files.get("Data", [])
     ]
     bag_info = dict(parse_tag_file((path / "bag-info.txt").read_text("utf-8")))
+    catalog_path = path / "data" / CATALOG_RECORD
+    catalog = json.loads(catalog_path.read_text("utf-8")) if catalog_path.is_file() else None
     return AipSummary(
         aip_id=mets.alt_ids.get("aip-id", ""),
         version=int(mets.alt_ids.get("aip-version") or 0),
@@ -462,6 +470,8 @@ def read_aip(path: Path, *, verify: bool = False) -> AipSummary:
         events=sorted(events.values(), key=lambda e: e.when),
         agents=list(agents.values()),
         bag_info=bag_info,
+        agency_code=mets.agency_code,
+        catalog=catalog,
     )
 
 

@@ -122,6 +122,8 @@ def _md_type(f: MetsFile) -> tuple[str, str | None]:
         return "OTHER", TT05_MDTYPE
     if name.startswith("PREMIS"):
         return "PREMIS", None
+    if name == "luutru-catalog.json":
+        return "OTHER", "luutru-catalog"
     return "OTHER", "luutru-report" if f.mimetype == "application/json" else "OTHER"
 
 
