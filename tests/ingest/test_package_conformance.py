@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
+import zipfile
 from functools import cache
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from lxml import etree
 
+from archive.bags import validate_bag
 from archive.metadata.aip_records import finding_aid_xml
 from archive.metadata.ead import ead_document_xml, ead_dossier_xml
 from archive.schemas import CSIP_NS, EAD_NS, METS_NS, PREMIS_NS, XSI_NS
 from ingest.package import build_sip
+from luutru.cli.main import cli
 from luutru.config import Settings
 from tests.support.eark import VALIDATOR_DEFECTS, eark_errors
 
@@ -229,3 +234,33 @@ def test_a_revised_version_points_to_the_previous_and_keeps_its_evidence(demo_ar
 def test_every_ignored_rule_is_explained_in_the_docs(rule: str) -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "packages.md").read_text("utf-8")
     assert f"`{rule}`" in docs
+
+
+def test_export_writes_the_current_aip_as_a_folder_or_a_zip(tmp_path: Path, demo_archive: Settings) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_archive.data_dir, data_dir)
+    env = {"LUUTRU_DATA_DIR": str(data_dir), "LUUTRU_CONFIG": str(tmp_path / "none.toml")}
+    revised = next(b for b in bags(Settings(data_dir=data_dir)) if b.name == "v0002")
+    code = etree.parse(str(revised / "data/METS.xml")).getroot().get("OBJID")
+    runner = CliRunner()
+    folder = tmp_path / "out" / "aip"
+    result = runner.invoke(cli, ["export", code, "--as", "aip", "--out", str(folder)], env=env)
+    assert result.exit_code == 0, result.output
+    assert validate_bag(folder).valid
+    assert eark_errors(folder / "data") == []
+    assert (folder / "bag-info.txt").read_text("utf-8").count("AIP-Version: 2") == 1  # the current version
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file()) == sorted(
+        p.relative_to(revised) for p in revised.rglob("*") if p.is_file()
+    )
+    archive_zip = tmp_path / "out" / "aip.zip"
+    result = runner.invoke(cli, ["export", code, "--out", str(archive_zip)], env=env)
+    assert result.exit_code == 0, result.output
+    unpacked = tmp_path / "unzipped"
+    with zipfile.ZipFile(archive_zip) as zf:
+        zf.extractall(unpacked)
+    (top,) = list(unpacked.iterdir())
+    assert top.name == f"{code}_v0002" and validate_bag(top).valid
+    again = runner.invoke(cli, ["export", code, "--out", str(archive_zip)], env=env)
+    assert again.exit_code != 0 and "already exists" in again.output
+    missing = runner.invoke(cli, ["export", "KHONG.CO", "--out", str(tmp_path / "x")], env=env)
+    assert missing.exit_code != 0 and "export failed" in missing.output
