@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -38,7 +38,7 @@ class ExportResult:
     replica: str
 
 
-def _copy(src: BinaryIO, out: BinaryIO, expected: str) -> int:
+def _copy(src: BinaryIO, out: IO[bytes], expected: str) -> int:
     h = hashlib.sha256()
     size = 0
     while chunk := src.read(CHUNK):
@@ -64,7 +64,10 @@ def _write_zip(replica: Replica, package: Package, out: Path, top: str) -> int:
     total = 0
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
         for f in sorted(package.files, key=lambda f: f.path):
-            with replica.open(f"{package.storage_key}/{f.path}") as src, zf.open(f"{top}/{f.path}", "w") as dst:
+            with (
+                replica.open(f"{package.storage_key}/{f.path}") as src,
+                zf.open(f"{top}/{f.path}", "w") as dst,
+            ):
                 total += _copy(src, dst, f.sha256)
     return total
 
@@ -124,7 +127,9 @@ def export_aip(
                 detail=f"AIP exported as a {'ZIP' if as_zip else 'folder'} package",
                 data={"dossier": dossier_code, "files": len(package.files), "bytes": total, "replica": replica.name},
             )  # fmt: skip
-        return ExportResult(out, dossier_code, package.uuid, package.version, len(package.files), total, replica.name)
+        return ExportResult(
+            out, dossier_code, package.uuid, package.version, len(package.files), total, replica.name
+        )
     _remove(partial)
     raise IntegrityError(f"no replica holds a verifying copy of {package.storage_key}: {'; '.join(problems)}")
 

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from archive.accession import AccessionRequest, DocumentRecord, DossierRecord, FileEntry
-from archive.catalog import AccessMode, FileRole
+from archive.catalog import AccessMode, Agency, FileRole
 from archive.events import Agent
 from archive.findings import Finding, Severity
-from archive.catalog import Agency
 from archive.metadata.aip_records import aip_records, arc_file_code, finding_aid_xml
 from archive.metadata.ead import ead_document_xml, ead_dossier_xml
 from archive.metadata.values import parse_date

@@ -55,7 +55,9 @@ def main() -> None:
     ]
     for name, (ftype, length, label) in sorted(fields.items()):
         lines.append(f'        <xs:element name="{name}">')
-        lines.append(f"          <xs:annotation><xs:documentation>{escape(label)}</xs:documentation></xs:annotation>")
+        lines.append(
+            f"          <xs:annotation><xs:documentation>{escape(label)}</xs:documentation></xs:annotation>"
+        )
         if ftype in ("date", "number", "boolean"):
             base, facet = ftype, ""
         else:
@@ -66,7 +68,9 @@ def main() -> None:
                 lines.append(f'            <xs:maxLength value="{length}"/>')
             lines.append("          </xs:restriction></xs:simpleType>")
         else:
-            lines.append(f'          <xs:simpleType><xs:restriction base="{base}">{facet}</xs:restriction></xs:simpleType>')
+            lines.append(
+                f'          <xs:simpleType><xs:restriction base="{base}">{facet}</xs:restriction></xs:simpleType>'
+            )
         lines.append("        </xs:element>")
     lines += ["      </xs:choice>", "    </xs:complexType>", "  </xs:element>", "</xs:schema>", ""]
     OUT.write_text("\n".join(lines), encoding="utf-8")

@@ -22,7 +22,6 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from archive.replica_registers import export_text
 from archive.catalog import (
     Document,
     Dossier,
@@ -33,6 +32,7 @@ from archive.catalog import (
     RecordState,
     StoredFile,
 )
+from archive.replica_registers import export_text
 from archive.storage import Replica
 from archive.visibility import Visibility
 from search.errors import SearchError

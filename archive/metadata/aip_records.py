@@ -152,7 +152,11 @@ def finding_aid_xml(
             c = _sub(dsc, "c", level="item")
             cdid = _sub(c, "did")
             _sub(cdid, "unitid", str(doc.get("docCode") or f"{arc_code}.{n:07d}"))
-            _sub(cdid, "unittitle", str(doc.get("subject") or doc.get("imageTitle") or doc.get("movieTitle") or n))
+            _sub(
+                cdid,
+                "unittitle",
+                str(doc.get("subject") or doc.get("imageTitle") or doc.get("movieTitle") or n),
+            )
             _unitdate(cdid, doc.get("issuedDate") or doc.get("photoTime") or doc.get("recordDate"))
             if doc.get("organName"):
                 _sub(_sub(cdid, "origination"), "corpname", str(doc["organName"]))

@@ -13,7 +13,6 @@ from the file itself (DSS or the signer's adbe-revocationInfoArchival attribute)
 from __future__ import annotations
 
 import base64
-
 import binascii
 import dataclasses
 import logging

@@ -49,9 +49,9 @@ from ingest.package.csip import (
     ROOT_METS,
     ROOT_PREMIS,
     XML,
+    declare_schema,
     document_ead_path,
     prepare_out_dir,
-    declare_schema,
     write_mets_files,
 )
 from ingest.package.errors import ChecksumMismatch, InvalidPackage
@@ -272,7 +272,9 @@ def _write_records(data_dir: Path, p: AipPreservation) -> list[PackageFile]:
         rel = document_ead_path(n)
         written.append(write_bytes_file(data_dir, rel, declare_schema(record, rel), XML))
     if p.finding_aid is not None:
-        written.append(write_bytes_file(data_dir, FINDING_AID, declare_schema(p.finding_aid, FINDING_AID), XML))
+        written.append(
+            write_bytes_file(data_dir, FINDING_AID, declare_schema(p.finding_aid, FINDING_AID), XML)
+        )
     return written
 
 
@@ -325,9 +327,13 @@ def _write_preservation(
     agents = [SOFTWARE_AGENT, *(a for a in p.agents if a.identifier != SOFTWARE)]
     agency_id = p.agency_code or AGENCY_AGENT_ID
     if agency and not any(a.agent_type == "organization" for a in agents):
-        agents.append(PremisAgent(agency_id, agency, "organization", note="submitting agency; cơ quan nộp lưu"))
+        agents.append(
+            PremisAgent(agency_id, agency, "organization", note="submitting agency; cơ quan nộp lưu")
+        )
     if p.archive and not any(a.identifier == ARCHIVE_AGENT_ID for a in agents):
-        agents.append(PremisAgent(ARCHIVE_AGENT_ID, p.archive, "organization", note="archive; cơ quan lưu trữ"))
+        agents.append(
+            PremisAgent(ARCHIVE_AGENT_ID, p.archive, "organization", note="archive; cơ quan lưu trữ")
+        )
     known_agents = {a.identifier for a in agents}
     events = []
     for e in [*p.events, creation]:

@@ -33,9 +33,9 @@ from ingest.package.csip import (
     REP_DATA,
     XML,
     copy_schemas,
+    declare_schema,
     document_ead_path,
     prepare_out_dir,
-    declare_schema,
     write_mets_files,
 )
 from ingest.package.errors import ChecksumMismatch, PackageError

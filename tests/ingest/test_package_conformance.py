@@ -70,7 +70,9 @@ def test_every_aip_passes_the_eark_validator(demo_archive: Settings) -> None:
         # the software agent they are written for must still satisfy them
         for mets in (bag / "data" / "METS.xml", bag / "data/representations/rep1/METS.xml"):
             hdr = etree.parse(str(mets)).getroot().find("mets:metsHdr", M)
-            software = hdr.xpath("mets:agent[@ROLE='CREATOR'][@TYPE='OTHER'][@OTHERTYPE='SOFTWARE']", namespaces=M)
+            software = hdr.xpath(
+                "mets:agent[@ROLE='CREATOR'][@TYPE='OTHER'][@OTHERTYPE='SOFTWARE']", namespaces=M
+            )
             assert len(software) == 1
             notes = software[0].findall("mets:note", M)
             assert [n.get(f"{{{CSIP_NS}}}NOTETYPE") for n in notes] == ["SOFTWARE VERSION"]
@@ -105,7 +107,9 @@ def test_a_sip_passes_the_eark_sip_profile(tmp_path: Path, demo_archive: Setting
     assert eark_errors(data, ignore=SIP_DEFECTS) == []
     mets = etree.parse(str(data / "METS.xml")).getroot()
     assert mets.get("PROFILE") == "https://earksip.dilcis.eu/profile/E-ARK-SIP.xml"
-    codes = mets.xpath("mets:metsHdr/mets:agent[@ROLE='CREATOR'][@TYPE='ORGANIZATION']/mets:note/text()", namespaces=M)
+    codes = mets.xpath(
+        "mets:metsHdr/mets:agent[@ROLE='CREATOR'][@TYPE='ORGANIZATION']/mets:note/text()", namespaces=M
+    )
     assert codes == ["000.00.00.H54"]
     for xml_file in sorted(data.rglob("*.xml")):
         assert declared_schema_errors(xml_file) == []
@@ -127,31 +131,46 @@ def test_premis_events_link_objects_and_agents_that_exist(demo_archive: Settings
         docs = _premis(bag)
         assert len(docs) == 2
         for doc in docs:
-            agents = set(doc.xpath("premis:agent/premis:agentIdentifier/premis:agentIdentifierValue/text()", namespaces=P))
+            agents = set(
+                doc.xpath(
+                    "premis:agent/premis:agentIdentifier/premis:agentIdentifierValue/text()", namespaces=P
+                )
+            )
             events = doc.findall("premis:event", P)
             for event in events:
                 assert event.findall("premis:linkingObjectIdentifier", P), etree.tostring(event)
-                linked = event.xpath("premis:linkingAgentIdentifier/premis:linkingAgentIdentifierValue/text()", namespaces=P)
+                linked = event.xpath(
+                    "premis:linkingAgentIdentifier/premis:linkingAgentIdentifierValue/text()", namespaces=P
+                )
                 assert linked and set(linked) <= agents, (linked, agents)
             types = set(doc.xpath("premis:agent/premis:agentType/text()", namespaces=P))
             assert {"software", "organization"} <= types
-            version = doc.xpath("premis:agent[premis:agentType='software']/premis:agentVersion/text()", namespaces=P)
+            version = doc.xpath(
+                "premis:agent[premis:agentType='software']/premis:agentVersion/text()", namespaces=P
+            )
             assert version and version[0]
         root, rep = docs[0], docs[1]
         if "PREMIS_rep1" in str(root.base):
             root, rep = rep, root
-        ie = root.xpath("premis:object[@xsi:type='premis:intellectualEntity']", namespaces={**P, "xsi": XSI_NS})[0]
+        ie = root.xpath(
+            "premis:object[@xsi:type='premis:intellectualEntity']", namespaces={**P, "xsi": XSI_NS}
+        )[0]
         assert ie.xpath("premis:relationship[premis:relationshipSubType='includes']", namespaces=P)
         files = rep.xpath("premis:object[@xsi:type='premis:file']", namespaces={**P, "xsi": XSI_NS})
         assert files
         for f in files:
             assert f.xpath("premis:relationship[premis:relationshipSubType='is included in']", namespaces=P)
-            assert f.xpath("premis:objectCharacteristics/premis:format/premis:formatRegistry/premis:formatRegistryName/text()", namespaces=P) == ["PRONOM"]
+            assert f.xpath(
+                "premis:objectCharacteristics/premis:format/premis:formatRegistry/premis:formatRegistryName/text()",
+                namespaces=P,
+            ) == ["PRONOM"]
         ingestion = root.xpath("premis:event[premis:eventType='ingestion']", namespaces=P)[0]
         roles = dict(
             zip(
                 ingestion.xpath("premis:linkingAgentIdentifier/premis:linkingAgentRole/text()", namespaces=P),
-                ingestion.xpath("premis:linkingAgentIdentifier/premis:linkingAgentIdentifierValue/text()", namespaces=P),
+                ingestion.xpath(
+                    "premis:linkingAgentIdentifier/premis:linkingAgentIdentifierValue/text()", namespaces=P
+                ),
                 strict=True,
             )
         )
@@ -178,9 +197,11 @@ def test_aip_descriptive_metadata_is_the_aip_variant_with_iso_dates(demo_archive
     dossier = etree.parse(str(data / "metadata/descriptive/EAD.xml")).getroot()
     assert dossier.tag == "simpledc" and dossier.find("fileCode") is None
     arc = dossier.findtext("arcFileCode") or ""
-    file_code = etree.parse(str(data / "METS.xml")).getroot().xpath(
-        "mets:metsHdr/mets:altRecordID[@TYPE='fileCode']/text()", namespaces=M
-    )[0]
+    file_code = (
+        etree.parse(str(data / "METS.xml"))
+        .getroot()
+        .xpath("mets:metsHdr/mets:altRecordID[@TYPE='fileCode']/text()", namespaces=M)[0]
+    )
     assert arc.endswith("." + file_code) and len(arc) > len(file_code) + 1
     for name in ("startDate", "endDate"):
         text = dossier.findtext(name) or ""
@@ -189,7 +210,10 @@ def test_aip_descriptive_metadata_is_the_aip_variant_with_iso_dates(demo_archive
     assert doc1.findtext("arcFileCode") == arc and doc1.findtext("docOrdinal") == "1"
     assert "/" not in (doc1.findtext("issuedDate") or "")
     mets = etree.parse(str(data / "METS.xml")).getroot()
-    refs = {r.get(f"{{{'http://www.w3.org/1999/xlink'}}}href"): r for r in mets.iterfind(".//mets:dmdSec/mets:mdRef", M)}
+    refs = {
+        r.get(f"{{{'http://www.w3.org/1999/xlink'}}}href"): r
+        for r in mets.iterfind(".//mets:dmdSec/mets:mdRef", M)
+    }
     assert refs["metadata/descriptive/EAD.xml"].get("MDTYPE") == "OTHER"
     assert refs["metadata/descriptive/EAD.xml"].get("OTHERMDTYPE") == "TT05-2025-EAD"
     assert refs["metadata/descriptive/EAD2002.xml"].get("MDTYPE") == "EAD"

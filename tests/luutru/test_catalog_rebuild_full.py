@@ -64,7 +64,12 @@ def snapshot(settings: Settings) -> dict[str, Any]:
             }  # fmt: skip
             packages = {(p.uuid, p.version): (p.state, p.storage_key) for p in s.scalars(select(Package))}
             agency_rows = {
-                a.code: (a.name, a.short_name, codes.get(a.parent_id) if a.parent_id else None, a.archive_code)
+                a.code: (
+                    a.name,
+                    a.short_name,
+                    codes.get(a.parent_id) if a.parent_id else None,
+                    a.archive_code,
+                )
                 for a in agencies.values()
             }
             chain = [(e.seq, e.hash) for e in s.scalars(select(Event).order_by(Event.seq))]
@@ -103,7 +108,14 @@ def test_catalog_rebuilt_from_the_replicas_alone_is_the_same(tmp_path: Path, dem
 
     rebuilt = Settings(data_dir=tmp_path / "rebuilt")
     shutil.copytree(original_settings.data_dir, rebuilt.data_dir)
-    for name in ("catalog.db", "catalog.db-wal", "catalog.db-shm", "search.db", "search.db-wal", "search.db-shm"):
+    for name in (
+        "catalog.db",
+        "catalog.db-wal",
+        "catalog.db-shm",
+        "search.db",
+        "search.db-wal",
+        "search.db-shm",
+    ):
         (rebuilt.data_dir / name).unlink(missing_ok=True)
     env = {"LUUTRU_DATA_DIR": str(rebuilt.data_dir), "LUUTRU_CONFIG": str(tmp_path / "none.toml")}
     result = CliRunner().invoke(cli, ["catalog", "rebuild", "--json"], env=env)

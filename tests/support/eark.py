@@ -25,9 +25,7 @@ VOCAB_URL = "https://earkcsip.dilcis.eu/schema/"
 
 # Rules eark-validator 1.1.3 reports on packages that follow the specification; see
 # docs/packages.md "Validator defects" for the reason of each.
-VALIDATOR_DEFECTS = frozenset(
-    {"CSIP12", "CSIP13", "CSIP16", "CSIP60", "CSIP63", "CSIP95", "CSIP103"}
-)
+VALIDATOR_DEFECTS = frozenset({"CSIP12", "CSIP13", "CSIP16", "CSIP60", "CSIP63", "CSIP95", "CSIP103"})
 
 
 def _vocab_dir() -> Path:
