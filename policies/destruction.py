@@ -27,7 +27,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive import events
-from archive.replica_registers import TEXTS_PREFIX
 from archive.catalog import (
     CopyStatus,
     DisposalCase,
@@ -46,6 +45,7 @@ from archive.catalog import (
 )
 from archive.db import transaction
 from archive.errors import NotFound
+from archive.replica_registers import TEXTS_PREFIX
 from archive.storage import Replica
 from archive.vntime import utcnow
 from policies.disposal import ARCHIVIST_ROLES, agent_of, guard_case, require_state
