@@ -6,6 +6,7 @@ import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -236,11 +237,14 @@ def build_packages(
     agency_name: str,
     archive_code: str = "",
     archive_name: str = "",
+    people: Sequence[tuple[str, str, str]] = (),
 ) -> tuple[Path, str]:
     """Build (or reuse, after a crash) the SIP and the AIP; return the AIP path and id.
 
     ``archive_code`` (mã cơ quan lưu trữ) prefixes the AIP's arcFileCode; ``archive_name``
-    is the archive named as PRESERVATION agent.
+    is the archive named as PRESERVATION agent. ``people`` are ``(username, full name, role)``
+    of the persons known to have acted (the officer who submitted, the archivist who accepted):
+    PREMIS person agents linked to the ingestion event.
     """
     aip_id = aip_uuid_for(ins.staged.submission_id)
     sip_dir, aip_dir = work_dir / "sip", work_dir / "aip"
@@ -266,9 +270,17 @@ def build_packages(
         }
         for rel in {f.path for f in ins.staged.files}
     }
+    events = _premis_events(ins, steps, agency_code)
+    events[0] = replace(
+        events[0], agents=(*events[0].agents, *((user, role) for user, _name, role in people))
+    )
     preservation = AipPreservation(
-        events=_premis_events(ins, steps, agency_code),
-        agents=(SOFTWARE, PremisAgent(agency_code, agency_name, "organization", note="submitting agency")),
+        events=events,
+        agents=(
+            SOFTWARE,
+            PremisAgent(agency_code, agency_name, "organization", note="submitting agency"),
+            *(PremisAgent(user, name or user, "person", note=role) for user, name, role in people),
+        ),
         formats=formats,
         validation_reports=validation,
         signature_reports={rel: r.evidence for rel, r in ins.signature_reports.items()},

@@ -175,6 +175,19 @@ def test_premis_events_link_objects_and_agents_that_exist(demo_archive: Settings
             )
         )
         assert roles["submitter"] not in ("organization", "person") and "." in roles["submitter"]
+        # the officer who submitted is a person agent of the ingestion, described in the file
+        persons = root.xpath(
+            "premis:agent[premis:agentType='person']/premis:agentIdentifier/premis:agentIdentifierValue/text()",
+            namespaces=P,
+        )
+        assert (
+            "vanthu" in persons
+            and roles.get("submitter")
+            and "vanthu"
+            in ingestion.xpath(
+                "premis:linkingAgentIdentifier/premis:linkingAgentIdentifierValue/text()", namespaces=P
+            )
+        )
 
 
 def test_signatures_carry_the_real_method_and_value(demo_archive: Settings) -> None:
