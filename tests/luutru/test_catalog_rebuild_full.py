@@ -120,6 +120,9 @@ def test_catalog_rebuilt_from_the_replicas_alone_is_the_same(tmp_path: Path, dem
     env = {"LUUTRU_DATA_DIR": str(rebuilt.data_dir), "LUUTRU_CONFIG": str(tmp_path / "none.toml")}
     result = CliRunner().invoke(cli, ["catalog", "rebuild", "--json"], env=env)
     assert result.exit_code == 0, result.output
+    # the restored chain verifies, and agrees with the signed checkpoints on the replicas
+    verified = CliRunner().invoke(cli, ["events", "verify", "--json"], env=env)
+    assert verified.exit_code == 0, verified.output
 
     svc = Services.build(rebuilt)
     try:  # the text is back before any extraction could have run
