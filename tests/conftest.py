@@ -127,6 +127,7 @@ def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     try:
         with svc.session() as s, s.begin():
             demo.seed(s)
+        demo.install_demo_signatures(settings)  # a malware scan that runs, as `luutru demo` has
         outcomes = demo.ingest_corpus(svc, limit=3)
         assert outcomes["accepted"] >= 2, outcomes
         from sqlalchemy import select
