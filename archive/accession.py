@@ -175,6 +175,11 @@ def accession(
     with sessions() as s, s.begin():
         package_id = commit_accession(s, replicas, request)
     checkpoint("accession.after_commit")
+    # the event log and the agency register follow the AIP onto every replica, so that the
+    # catalog can be rebuilt from the replicas alone (archive.replica_registers)
+    from archive.replica_registers import export_registers
+
+    export_registers(sessions, replicas)
     return package_id
 
 

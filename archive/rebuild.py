@@ -28,6 +28,7 @@ from archive.accession import AccessionRequest, commit_accession
 from archive.agencies import create_agency
 from archive.catalog import Agency, EventType, FileCopy, Outcome, Package, StoredFile
 from archive.errors import ArchiveError, Conflict
+from archive.replica_registers import export_registers, restore_registers, restore_texts
 from archive.storage import Replica
 from archive.vntime import vn_iso
 
@@ -60,6 +61,10 @@ class RebuildResult:
     files: int = 0
     agencies: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # storage key → why it could not be read
+    restored_events: int = 0  # events of the old chain brought back from the replicas
+    restored_agencies: int = 0
+    texts: int = 0  # documents whose extracted text came back from the replicas
+    register_problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -72,6 +77,10 @@ class RebuildResult:
             "files": self.files,
             "agencies": self.agencies,
             "failed": self.failed,
+            "restored_events": self.restored_events,
+            "restored_agencies": self.restored_agencies,
+            "texts": self.texts,
+            "register_problems": self.register_problems,
             "ok": self.ok,
         }
 
@@ -97,11 +106,16 @@ def rebuild_catalog(
     with sessions() as s:
         if s.scalar(select(Package.id).limit(1)) is not None:
             raise Conflict("the catalog is not empty: rebuild only into an empty catalog")
+    registers = restore_registers(sessions, replicas)
     holders: dict[str, list[Replica]] = {}
     for replica in replicas:
         for key in package_keys(replica):
             holders.setdefault(key, []).append(replica)
-    result = RebuildResult()
+    result = RebuildResult(
+        restored_events=registers.events,
+        restored_agencies=registers.agencies,
+        register_problems=registers.problems,
+    )
     for key in sorted(holders):
         if progress is not None:
             progress(key)
@@ -125,6 +139,7 @@ def rebuild_catalog(
             detail=f"catalog rebuilt from {result.packages} AIP(s) on {len(replicas)} replica(s)",
             data=result.to_json() | {"replicas": [r.name for r in replicas]},
         )  # fmt: skip
+    export_registers(sessions, replicas)  # the replicas' event log continues with the rebuild's
     return result
 
 
@@ -155,6 +170,7 @@ def _commit_one(
             .values(last_verified_at=None, last_checked_at=None)
             .execution_options(synchronize_session=False)
         )
+        result.texts += restore_texts(s, holders, request.dossier.code)
         if request.version == 1:
             result.dossiers += 1
         result.packages += 1

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from archive.accession import AccessionRequest, DocumentRecord, DossierRecord, FileEntry
-from archive.catalog import AccessMode, FileRole
+from archive.catalog import AccessMode, Agency, FileRole
 from archive.events import Agent
 from archive.findings import Finding, Severity
+from archive.metadata.aip_records import aip_records, arc_file_code, finding_aid_xml
 from archive.metadata.ead import ead_document_xml, ead_dossier_xml
 from archive.metadata.values import parse_date
 from ingest.package import AipPreservation, FileFormat, build_aip, build_sip
+from ingest.package.bagging import SOFTWARE_VERSION
 from ingest.package.premis import Outcome, PremisAgent, PremisEvent, PremisSignature
 from ingest.validate import Inspection
 
@@ -25,7 +29,8 @@ TAG_FILES = re.compile(r"^(bagit\.txt|bag-info\.txt|(tag)?manifest-\w+\.txt|fetc
 DATE_FORMATS = ("DD/MM/YYYY", "MM/YYYY", "YYYY", "YYYY-MM-DD")
 # TT 05/2025 maintenance codes → years (None = permanent); 07 Khác takes the years from the text.
 RETENTION_YEARS: dict[str, int | None] = {"01": None, "02": 70, "03": 50, "04": 30, "05": 20, "06": 10}
-SOFTWARE = PremisAgent("luutru", "luutru", "software", version="0.1")
+SOFTWARE = PremisAgent("luutru", "luutru", "software", version=SOFTWARE_VERSION)
+CATALOG_RECORD_FORMAT = "luutru-catalog/1"
 
 
 def aip_uuid_for(submission_id: str) -> str:
@@ -118,11 +123,14 @@ def _premis_events(
         PremisEvent(
             f"uuid-{uuid.uuid4()}", "ingestion", received, Outcome.SUCCESS,
             detail=f"Submission {ins.staged.submission_id} received ({ins.staged.kind})",
-            agents=(("organization", agency_code),),
+            agents=((agency_code, "submitter"), ("luutru", "executing program")),
+            objects=(str((ins.metadata.get("dossier") or {}).get("fileCode") or ""),),
         ),
         PremisEvent(
             f"uuid-{uuid.uuid4()}", "fixity check", received, Outcome.SUCCESS,
             detail="SHA-256 of every file matched the submitter's declaration at receipt",
+            agents=(("luutru", "executing program"),),
+            objects=tuple(sorted({f.path for f in ins.staged.files})),
         ),
     ]  # fmt: skip
     names = {
@@ -146,10 +154,12 @@ def _premis_events(
         detail = f"{step}: {len(found)} finding(s)"
         if step == "virus check" and not ins.malware_scanned:
             outcome, detail = Outcome.WARNING, "not scanned: no malware scanner installed"
+        objects = sorted(ins.signature_reports) if step == "pdf and signatures" else []
         events.append(
             PremisEvent(
                 f"uuid-{uuid.uuid4()}", names[step], when, outcome, detail=detail,
                 outcome_detail="; ".join(sorted({f.code for f in found}))[:2000],
+                agents=(("luutru", "executing program"),), objects=objects,
             )
         )  # fmt: skip
     return events
@@ -160,21 +170,61 @@ def _signatures(ins: Inspection) -> dict[str, list[PremisSignature]]:
     for rel, report in ins.signature_reports.items():
         out[rel] = [
             PremisSignature(
-                encoding="PAdES",
-                method=str(s.evidence.get("md_algorithm") or "") or "unknown",
-                value=f"reports/signatures ({s.field})",
+                encoding="PAdES (CMS SignedData, base64 signature value)",
+                method=str(s.evidence.get("signature_mechanism") or s.evidence.get("md_algorithm") or ""),
+                value=str(s.evidence.get("signature_value_b64") or ""),
                 validation_rules="ETSI EN 319 102-1 (pyHanko)",
                 signer=s.signer,
                 properties=(
+                    f"field: {s.field}",
                     f"kind: {s.kind.value}",
                     f"signing time: {s.signed_at}",
-                    f"valid: {s.valid}",
+                    f"digest algorithm: {s.evidence.get('md_algorithm')}",
+                    f"validation result: {'valid' if s.valid else 'not valid'}",
+                    f"intact: {s.intact}",
                     f"trusted: {s.trusted}",
                     f"modification: {s.modification.value}",
+                    f"signer certificate SHA-256: {s.evidence.get('signer_certificate_sha256')}",
                 ),
             )
             for s in report.signatures
         ]
+    return out
+
+
+def keeping_archive(agency: Agency) -> tuple[str, str]:
+    """(code, name) of the archive keeping ``agency``'s records: its archive_code, else the top agency."""
+    top = agency
+    while top.parent is not None:
+        top = top.parent
+    return agency.archive_code or top.code, top.name
+
+
+def aip_description(
+    metadata: Mapping[str, Any], agency_code: str, agency_name: str, archive_code: str, archive_name: str
+) -> dict[str, Any]:
+    """The AIP's descriptive records and agents (AipPreservation keyword arguments)."""
+    file_code = str((metadata.get("dossier") or {}).get("fileCode") or "")
+    arc_code = arc_file_code(archive_code, file_code)
+    dossier_xml, document_xmls = aip_records(metadata, arc_code)
+    aid = finding_aid_xml(
+        metadata, arc_code=arc_code, agency_name=agency_name, agency_code=agency_code,
+        archive_name=archive_name, created=datetime.now().date(),
+    )  # fmt: skip
+    return {
+        "dossier_record": dossier_xml,
+        "document_records": document_xmls,
+        "finding_aid": aid,
+        "agency_code": agency_code,
+        "archive": archive_name,
+    }
+
+
+def _creating_applications(ins: Inspection) -> dict[str, tuple[str, str | None]]:
+    out: dict[str, tuple[str, str | None]] = {}
+    for rel, pdf in ins.pdf_reports.items():
+        if pdf.producer:
+            out[rel] = (pdf.producer, None)
     return out
 
 
@@ -185,8 +235,17 @@ def build_packages(
     *,
     agency_code: str,
     agency_name: str,
+    archive_code: str = "",
+    archive_name: str = "",
+    people: Sequence[tuple[str, str, str]] = (),
 ) -> tuple[Path, str]:
-    """Build (or reuse, after a crash) the SIP and the AIP; return the AIP path and id."""
+    """Build (or reuse, after a crash) the SIP and the AIP; return the AIP path and id.
+
+    ``archive_code`` (mã cơ quan lưu trữ) prefixes the AIP's arcFileCode; ``archive_name``
+    is the archive named as PRESERVATION agent. ``people`` are ``(username, full name, role)``
+    of the persons known to have acted (the officer who submitted, the archivist who accepted):
+    PREMIS person agents linked to the ingestion event.
+    """
     aip_id = aip_uuid_for(ins.staged.submission_id)
     sip_dir, aip_dir = work_dir / "sip", work_dir / "aip"
     if aip_dir.is_dir():  # written by a previous run: build_aip renames only when complete
@@ -201,6 +260,7 @@ def build_packages(
             dossier_ead=ead_dossier_xml,
             document_ead=ead_document_xml,
             formats=formats,
+            agency_code=agency_code,
         )
     validation = {
         rel: {
@@ -210,16 +270,67 @@ def build_packages(
         }
         for rel in {f.path for f in ins.staged.files}
     }
+    events = _premis_events(ins, steps, agency_code)
+    events[0] = replace(
+        events[0], agents=(*events[0].agents, *((user, role) for user, _name, role in people))
+    )
     preservation = AipPreservation(
-        events=_premis_events(ins, steps, agency_code),
-        agents=(SOFTWARE, PremisAgent(agency_code, agency_name, "organization")),
+        events=events,
+        agents=(
+            SOFTWARE,
+            PremisAgent(agency_code, agency_name, "organization", note="submitting agency"),
+            *(PremisAgent(user, name or user, "person", note=role) for user, name, role in people),
+        ),
         formats=formats,
         validation_reports=validation,
         signature_reports={rel: r.evidence for rel, r in ins.signature_reports.items()},
         signatures=_signatures(ins),
+        creating_applications=_creating_applications(ins),
+        catalog_record=catalog_record(ins.metadata, ins.staged.profile, file_facts(ins)),
+        **aip_description(ins.metadata, agency_code, agency_name, archive_code, archive_name),
     )
     build_aip(sip_dir, aip_dir, aip_id=aip_id, version=1, preservation=preservation)
     return aip_dir, aip_id
+
+
+def file_facts(ins: Inspection) -> dict[str, dict[str, Any]]:
+    """What the catalog keeps about each content file (format, technical properties), by path."""
+    out: dict[str, dict[str, Any]] = {}
+    for rel in sorted({f.path for f in ins.staged.files}):
+        ident = ins.identities.get(rel)
+        pdf = ins.pdf_reports.get(rel)
+        sig = ins.signature_reports.get(rel)
+        props: dict[str, Any] = {}
+        if pdf is not None:
+            props["pdf"] = {"version": pdf.pdf_version, "pdfa": pdf.pdfa.claimed, "pages": pdf.page_count}
+        if sig is not None:
+            props["signatures"] = [s.to_json() | {"findings": None} for s in sig.signatures]
+            props["signatures_valid"] = sig.valid
+        out[rel] = {
+            "mime": ident.mime if ident else None,
+            "puid": ident.puid if ident else None,
+            "format_name": ident.format if ident else None,
+            "format_version": ident.version if ident else None,
+            "properties": json.loads(json.dumps(props, default=str)),
+        }
+    return out
+
+
+def catalog_record(metadata: Mapping[str, Any], profile: str, facts: Mapping[str, Any]) -> bytes:
+    """``metadata/preservation/luutru-catalog.json``: the catalog's own view of the dossier.
+
+    The submitted metadata as the catalog keeps it (incl. organId and the other non-EAD
+    fields, dates as written) and each content file's format and technical properties, so a
+    catalog rebuilt from the AIPs alone holds the same rows as the one that was lost.
+    """
+    body = {
+        "format": CATALOG_RECORD_FORMAT,
+        "profile": profile,
+        "dossier": dict(metadata.get("dossier") or {}),
+        "documents": [dict(d) for d in metadata.get("documents") or []],
+        "files": dict(facts),
+    }
+    return json.dumps(body, ensure_ascii=False, indent=1, sort_keys=True, default=str).encode("utf-8")
 
 
 def accession_request(
@@ -236,24 +347,17 @@ def accession_request(
     ordinal_by_file: dict[str, int] = {}
     for index, doc in enumerate(ins.metadata.get("documents") or [], start=1):
         ordinal_by_file[str(doc.get("file"))] = _int(doc.get("docOrdinal")) or index
+    facts = file_facts(ins)
     files = []
     for path, size, sha256 in manifest:
         if path.startswith(REP_DATA):
             rel = path.removeprefix(REP_DATA)
-            ident = ins.identities.get(rel)
-            pdf = ins.pdf_reports.get(rel)
-            sig = ins.signature_reports.get(rel)
-            props: dict[str, Any] = {}
-            if pdf is not None:
-                props["pdf"] = {"version": pdf.pdf_version, "pdfa": pdf.pdfa.claimed, "pages": pdf.page_count}
-            if sig is not None:
-                props["signatures"] = [s.to_json() | {"findings": None} for s in sig.signatures]
-                props["signatures_valid"] = sig.valid
+            fact = facts.get(rel, {})
             files.append(
                 FileEntry(
                     path, size, sha256, FileRole.ORIGINAL, ordinal_by_file.get(rel),
-                    ident.mime if ident else None, ident.puid if ident else None,
-                    ident.format if ident else None, ident.version if ident else None, props,
+                    fact.get("mime"), fact.get("puid"), fact.get("format_name"), fact.get("format_version"),
+                    fact.get("properties") or {},
                 )
             )  # fmt: skip
         else:

@@ -29,12 +29,22 @@ from archive.metadata import load_profile, validate_dossier
 from archive.metadata.ead import ead_document_xml, ead_dossier_xml
 from archive.storage import Replica
 from archive.vntime import utcnow
-from ingest.assemble import REP_DATA, TAG_FILES, dossier_record
+from ingest.assemble import (
+    REP_DATA,
+    TAG_FILES,
+    aip_description,
+    catalog_record,
+    dossier_record,
+    keeping_archive,
+)
 from ingest.package import AipPreservation, FileFormat, build_aip, build_sip, read_aip
 from ingest.package.aip import report_name
-from ingest.package.premis import Outcome, PremisEvent
+from ingest.package.csip import REP, REP_PREMIS
+from ingest.package.premis import Outcome, PremisAgent, PremisEvent, read_premis
 
 REPORTS = "data/metadata/preservation/reports"
+PREMIS_REP = f"data/{REP_PREMIS}"
+REP_DATA_IN = "representations/rep1/data/"  # PREMIS file ids are paths inside data/
 
 
 class InvalidCorrection(Conflict):
@@ -135,7 +145,8 @@ def revise_dossier(
             for f in package.files
             if f.role is FileRole.ORIGINAL
         }
-        agency_name, agency_id = dossier.agency.name, dossier.agency_id
+        agency_name, agency_id, agency_code = dossier.agency.name, dossier.agency_id, dossier.agency.code
+        archive_code, archive_name = keeping_archive(dossier.agency)
         aip_uuid, version = package.uuid, package.version + 1
         package.files  # noqa: B018 - load before the session closes
         s.expunge_all()
@@ -156,19 +167,40 @@ def revise_dossier(
         change = PremisEvent(
             f"uuid-{uuid.uuid4()}", "metadata modification", utcnow(), Outcome.SUCCESS,
             detail=f"AIP version {version}: descriptive metadata corrected by {actor.name}: {reason}",
-            agents=((actor.type, actor.name),),
+            agents=((actor.name, "implementer"), ("luutru", "executing program")),
+            objects=(dossier_code,),
         )  # fmt: skip
+        actor_agent = PremisAgent(actor.name, actor.name, actor.type, note="made the correction")
+        old_premis = read_premis((old / PREMIS_REP).read_bytes())
         sip = work / "sip"
         build_sip(
-            old / REP_DATA, metadata, sip, agency=agency_name,
+            old / REP_DATA, metadata, sip, agency=agency_name, agency_code=agency_code,
             dossier_ead=ead_dossier_xml, document_ead=ead_document_xml, formats=formats,
         )  # fmt: skip
         aip = work / "aip"
         manifest = build_aip(
             sip, aip, aip_id=aip_uuid, version=version,
             preservation=AipPreservation(
-                events=[*summary.events, change], agents=summary.agents, formats=formats,
-                validation_reports=validation, signature_reports=signatures,
+                events=[*summary.events, change],
+                agents=[*(a for a in summary.agents if a.identifier != actor.name), actor_agent],
+                formats=formats, validation_reports=validation, signature_reports=signatures,
+                signatures={f.identifier.removeprefix(REP_DATA_IN): f.signatures for f in old_premis.files},
+                significant_properties={
+                    f.identifier.removeprefix(REP_DATA_IN): f.significant_properties for f in old_premis.files
+                },
+                creating_applications={
+                    f.identifier.removeprefix(REP_DATA_IN): f.creating_application
+                    for f in old_premis.files if f.creating_application
+                },
+                carried=carried_evidence(old, package.version),
+                catalog_record=catalog_record(metadata, "tt05-2025", {
+                    f.path.removeprefix(REP_DATA): {
+                        "mime": f.mime, "puid": f.puid, "format_name": f.format_name,
+                        "format_version": f.format_version, "properties": dict(f.properties),
+                    }
+                    for f in package.files if f.role is FileRole.ORIGINAL
+                }),
+                **aip_description(metadata, agency_code, agency_name, archive_code, archive_name),
             ),
         )  # fmt: skip
         ordinal_by_file = {
@@ -211,6 +243,29 @@ def revise_dossier(
         return package_id
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def carried_evidence(old_bag: Path, old_version: int) -> dict[str, bytes]:
+    """Every preservation file of the previous version, to keep in the new one.
+
+    The old version's own files go under ``versions/v000n/`` (its PREMIS, reports, …); what it
+    had carried from still earlier versions stays under ``versions/`` as it was, so the
+    evidence of every version is reachable from the newest AIP alone.
+    """
+    out: dict[str, bytes] = {}
+    for folder, prefix in (
+        (old_bag / "data" / "metadata" / "preservation", ""),
+        (old_bag / "data" / REP / "metadata" / "preservation", f"{REP}/"),
+    ):
+        if not folder.is_dir():
+            continue
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            rel = path.relative_to(folder).as_posix()
+            if prefix == "" and rel.startswith("versions/"):
+                out[rel] = path.read_bytes()
+            else:
+                out[f"versions/v{old_version:04d}/{prefix}{rel}"] = path.read_bytes()
+    return out
 
 
 def _reports(folder: Path, formats: Mapping[str, FileFormat]) -> dict[str, Any]:

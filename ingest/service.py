@@ -27,6 +27,7 @@ from archive.catalog import (
     Agency,
     Document,
     Dossier,
+    Event,
     EventType,
     Outcome,
     PackageState,
@@ -35,6 +36,7 @@ from archive.catalog import (
     Submission,
     SubmissionFile,
     SubmissionState,
+    User,
 )
 from archive.errors import ArchiveError, Conflict, NotFound
 from archive.faults import checkpoint
@@ -42,7 +44,7 @@ from archive.findings import Finding, Severity, error, warning
 from archive.fixity.hashing import sha256_file
 from archive.storage import Replica
 from archive.vntime import utcnow
-from ingest.assemble import accession_request, build_packages
+from ingest.assemble import accession_request, build_packages, keeping_archive
 from ingest.errors import IngestError
 from ingest.intake import (
     IntakeLimits,
@@ -456,12 +458,17 @@ class IngestService:
             agency = s.get(Agency, sub.agency_id)
             assert agency is not None
             agency_id, agency_code, agency_name = agency.id, agency.code, agency.name
+            archive_code, archive_name = keeping_archive(agency)
+            people = _people(s, submission_id)
         cached = self._inspected.pop(submission_id, None)
         ins, steps = cached or self._inspect(submission_id, progress)
         work = self._work_dir(submission_id)
         if progress:
             progress("packaging")
-        aip_dir, aip_id = build_packages(ins, steps, work, agency_code=agency_code, agency_name=agency_name)
+        aip_dir, aip_id = build_packages(
+            ins, steps, work, agency_code=agency_code, agency_name=agency_name,
+            archive_code=archive_code, archive_name=archive_name, people=people,
+        )  # fmt: skip
         checkpoint("ingest.after_packaging")
         manifest = [(f.path, f.size, f.sha256) for f in _bag_manifest(aip_dir)]
         request = accession_request(ins, aip_dir, aip_id, manifest, agency_id=agency_id, actor=events.SYSTEM)
@@ -770,3 +777,21 @@ def _bag_manifest(aip_dir: Path) -> list[StagedFile]:
         digest = sums.get(rel) or sha256_file(file)[0]  # tagmanifest itself is listed nowhere: hash it
         out.append(StagedFile(rel, file.stat().st_size, digest))
     return out
+
+
+def _people(s: Session, submission_id: str) -> list[tuple[str, str, str]]:
+    """(username, full name, role) of the persons who submitted and decided, from the event log."""
+    rows = s.execute(
+        select(Event.agent, Event.type)
+        .where(
+            Event.object_type == "submission", Event.object_id == submission_id, Event.agent_type == "person"
+        )
+        .order_by(Event.seq)
+    ).all()
+    people: dict[str, str] = {}
+    for agent, event_type in rows:
+        role = "submitting officer" if event_type is EventType.INGESTION else "accepting archivist"
+        if event_type in (EventType.INGESTION, EventType.SUBMISSION_DECISION):
+            people.setdefault(agent, role)
+    names = {u.username: u.full_name for u in s.scalars(select(User).where(User.username.in_(people)))}
+    return [(user, names.get(user, user), role) for user, role in people.items()]

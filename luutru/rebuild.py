@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from archive.accession import AccessionRequest, FileEntry
 from archive.catalog import FileRole
@@ -17,7 +18,7 @@ from archive.fixity.hashing import sha256_file
 from archive.rebuild import PackageDescription
 from archive.storage import LocalReplica, Replica
 from archive.vntime import as_utc
-from ingest.assemble import TAG_FILES, dossier_record
+from ingest.assemble import REP_DATA, TAG_FILES, dossier_record
 from ingest.package import AipSummary, read_aip
 from ingest.package.errors import PackageError
 
@@ -49,11 +50,19 @@ def describe(path: Path) -> PackageDescription:
         summary = read_aip(path, verify=True)
     except PackageError as exc:
         raise ValueError(str(exc)) from exc
-    agency_code = next((a.identifier for a in summary.agents if a.agent_type == "organization"), "")
+    agency_code = summary.agency_code or next(
+        (a.identifier for a in summary.agents if a.agent_type == "organization"), ""
+    )
     if not agency_code:
         raise ValueError(f"{path}: no organization agent in the PREMIS metadata (agency code)")
     profile = summary.bag_info.get("Bag-Group-Identifier") or DEFAULT_PROFILE
-    record = dossier_record({"dossier": summary.dossier, "documents": summary.documents}, 0, profile)
+    if summary.catalog is not None:  # the catalog's own record of the dossier, kept in the AIP
+        metadata = {"dossier": summary.catalog["dossier"], "documents": summary.catalog["documents"]}
+        profile = summary.catalog.get("profile") or profile
+    else:  # an AIP from before luutru-catalog.json: the TT 05 records (AIP variant or SIP's)
+        dossier = {**summary.dossier, "fileCode": summary.file_code}
+        metadata = {"dossier": dossier, "documents": summary.documents}
+    record = dossier_record(metadata, 0, profile)
     request = AccessionRequest(
         aip_dir=path,
         aip_uuid=summary.aip_id or summary.bag_info.get("AIP-Identifier", ""),
@@ -79,12 +88,19 @@ def _files(path: Path, summary: AipSummary) -> list[FileEntry]:
                 if rel.strip():
                     manifest[rel.strip()] = sha.lower()
     # Content files follow the documents' order (EAD_doc_1… and the METS Data group alike).
-    ordinals = (
-        {f.path: i for i, f in enumerate(summary.files, start=1)}
-        if len(summary.files) == len(summary.documents)
-        else {}
-    )
+    if summary.catalog is not None:  # documents name their file: the ordinals are exact
+        ordinals: dict[str, int] = {}
+        for index, doc in enumerate(summary.catalog.get("documents") or [], start=1):
+            raw = str(doc.get("docOrdinal") or "").strip()
+            ordinals[REP_DATA + str(doc.get("file"))] = int(raw) if raw.isdigit() else index
+    else:
+        ordinals = (
+            {f.path: i for i, f in enumerate(summary.files, start=1)}
+            if len(summary.files) == len(summary.documents)
+            else {}
+        )
     content = {f.path: f for f in summary.files}
+    facts: dict[str, Any] = (summary.catalog or {}).get("files") or {}
     entries: list[FileEntry] = []
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
         rel = file.relative_to(path).as_posix()
@@ -92,11 +108,14 @@ def _files(path: Path, summary: AipSummary) -> list[FileEntry]:
         size = file.stat().st_size
         if rel in content:
             aip_file = content[rel]
+            fact = facts.get(rel.removeprefix(REP_DATA), {})
             entries.append(
                 FileEntry(
-                    rel, size, sha, FileRole.ORIGINAL, ordinals.get(rel), aip_file.mimetype, aip_file.puid
+                    rel, size, sha, FileRole.ORIGINAL, ordinals.get(rel),
+                    fact.get("mime") or aip_file.mimetype, fact.get("puid") or aip_file.puid,
+                    fact.get("format_name"), fact.get("format_version"), fact.get("properties") or {},
                 )
-            )
+            )  # fmt: skip
         else:
             entries.append(
                 FileEntry(rel, size, sha, FileRole.TAG if TAG_FILES.match(rel) else FileRole.METADATA)

@@ -5,6 +5,7 @@ For each dossier of the case, in order:
 1. on every replica, delete every package of the dossier (``delete_prefix``), then verify
    nothing is left (``list`` empty, ``exists`` false for each recorded copy) and mark those
    ``FileCopy`` rows DELETED, one transaction and one event per replica;
+   The dossier's extracted text kept on the replicas (``texts/<code>/``) goes with them.
 2. purge derivatives: extracted text in the catalog, caches and thumbnails (``purge_derivatives``),
    the search index (``purge_index``) and pending index updates;
 3. write the tombstone (codes, title, dates, file hashes, decision references: never content),
@@ -44,6 +45,7 @@ from archive.catalog import (
 )
 from archive.db import transaction
 from archive.errors import NotFound
+from archive.replica_registers import TEXTS_PREFIX
 from archive.storage import Replica
 from archive.vntime import utcnow
 from policies.disposal import ARCHIVIST_ROLES, agent_of, guard_case, require_state
@@ -169,6 +171,7 @@ def _destroy_copies(
             raise InvalidTransition(f"dossier {dossier.code}", dossier.state.value, "destroy")
         code = dossier.code
         prefixes = [_prefix(p) for p in dossier.packages]
+        prefixes.append(f"{TEXTS_PREFIX}{code}/")  # its extracted text, kept beside the AIPs
         package_ids = [p.id for p in dossier.packages]
     for replica in replicas:
         removed = 0

@@ -36,12 +36,14 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ] || [ requirements.lock -nt .venv/.installed ]; then
+if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ] || [ requirements.lock -nt .venv/.installed ] || [ requirements-nodeps.lock -nt .venv/.installed ]; then
   .venv/bin/pip install -q --upgrade pip
   if [ -f requirements.lock ]; then
     .venv/bin/pip install -q -r requirements.lock
   fi
   .venv/bin/pip install -q -e '.[test]'
+  # pins that conflict with ours but work with them (see the file): no dependency resolution
+  .venv/bin/pip install -q --no-deps -r requirements-nodeps.lock
   touch .venv/.installed
 fi
 echo "setup: ready (.venv)"

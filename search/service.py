@@ -32,6 +32,7 @@ from archive.catalog import (
     RecordState,
     StoredFile,
 )
+from archive.replica_registers import export_text
 from archive.storage import Replica
 from archive.visibility import Visibility
 from search.errors import SearchError
@@ -234,9 +235,12 @@ class SearchService:
             shutil.rmtree(tmp, ignore_errors=True)
         with self.sessions() as w, w.begin():
             target = w.get(Document, doc_id)
-            if target is not None:
-                target.text_content = value
-                target.text_method = method[:20]
+            if target is None:
+                return
+            target.text_content = value
+            target.text_method = method[:20]
+            code, ordinal = target.dossier.code, target.ordinal
+        export_text(self.replicas, code, ordinal, value, method[:20])  # a rebuild needs no re-extraction
 
     # -- full rebuild -----------------------------------------------------------------------
     def iter_docs(self) -> Iterator[IndexDoc]:

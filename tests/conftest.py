@@ -108,3 +108,40 @@ def sessions(catalog_url: str) -> Iterator[sessionmaker[Session]]:
 def settings(tmp_path: Path) -> Settings:
     """Embedded defaults on a temp data directory (SQLite catalog, two local replicas)."""
     return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A demo archive made once per session: 3 sample dossiers ingested, one corrected (v0002).
+
+    Read-only for its users: a test that changes it (e.g. deletes the catalog) works on a copy.
+    """
+    from archive.events import Agent
+    from ingest.revision import revise_dossier
+    from luutru import demo
+    from luutru.services import Services, prepare_data_dir
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("demo-archive") / "data")
+    prepare_data_dir(settings)
+    svc = Services.build(settings)
+    try:
+        with svc.session() as s, s.begin():
+            demo.seed(s)
+        demo.install_demo_signatures(settings)  # a malware scan that runs, as `luutru demo` has
+        outcomes = demo.ingest_corpus(svc, limit=3)
+        assert outcomes["accepted"] >= 2, outcomes
+        from sqlalchemy import select
+
+        from archive.catalog import Dossier
+
+        with svc.session() as s:
+            code = s.scalars(select(Dossier.code).order_by(Dossier.code)).first()
+        assert code is not None
+        revise_dossier(
+            svc.sessions, svc.replicas, settings.staging_path, code,
+            changes={"keyword": "hồ sơ đã chỉnh sửa"}, actor=Agent.person("luutru"),
+            reason="Bổ sung từ khóa / keyword added",
+        )  # fmt: skip
+    finally:
+        svc.close()
+    return settings

@@ -17,12 +17,13 @@ from lxml import etree
 
 SCHEMA_DIR = Path(__file__).resolve().parent
 
-SchemaName = Literal["mets", "premis", "ead"]
+SchemaName = Literal["mets", "premis", "ead", "tt05"]
 
 SCHEMA_FILES: dict[str, str] = {
     "mets": "mets1_12.xsd",
     "premis": "premis.xsd",
     "ead": "ead_2002.xsd",
+    "tt05": "tt05-2025-ead.xsd",
 }
 
 # Every XSD shipped here, including the ones imported by the three above.
@@ -33,6 +34,7 @@ ALL_XSD_FILES: tuple[str, ...] = (
     "xlink.xsd",
     "premis.xsd",
     "ead_2002.xsd",
+    "tt05-2025-ead.xsd",
 )
 
 METS_NS = "http://www.loc.gov/METS/"

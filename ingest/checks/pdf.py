@@ -54,6 +54,7 @@ class PdfReport:
     pdfa: PdfaResult
     text_layer: bool
     findings: tuple[Finding, ...]
+    producer: str | None = None  # document info /Producer (else /Creator): PREMIS creatingApplication
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -257,7 +258,20 @@ def _inspect(pdf: pikepdf.Pdf, path: Path, verapdf: str | None) -> PdfReport:
         pdfa=pdfa,
         text_layer=has_text_layer(path),
         findings=tuple(findings),
+        producer=_producer(pdf),
     )
+
+
+def _producer(pdf: pikepdf.Pdf) -> str | None:
+    """The application that wrote the PDF, from the document information dictionary."""
+    info = pdf.trailer.get("/Info")
+    if not isinstance(info, pikepdf.Dictionary):
+        return None
+    for key in ("/Producer", "/Creator"):
+        value = info.get(key)
+        if value is not None and str(value).strip():
+            return str(value).strip()[:200]
+    return None
 
 
 # -- digitised copies ("02 Số hóa") ------------------------------------------------------------

@@ -12,6 +12,7 @@ from the file itself (DSS or the signer's adbe-revocationInfoArchival attribute)
 
 from __future__ import annotations
 
+import base64
 import binascii
 import dataclasses
 import logging
@@ -498,8 +499,21 @@ def _validate_one(
         revoked=revoked,
         expired=expired,
         findings=tuple(findings),
-        evidence=_evidence(name, status, cert),
+        evidence={**_evidence(name, status, cert), **_signature_value(sig, status)},
     )
+
+
+def _signature_value(sig: EmbeddedPdfSignature, status: PdfSignatureStatus) -> dict[str, Any]:
+    """The signature's algorithm and value (base64 of the CMS SignerInfo signature), for PREMIS."""
+    try:
+        value = base64.b64encode(bytes(sig.signer_info["signature"].native)).decode("ascii")
+    except Exception:  # a malformed SignerInfo is reported elsewhere; evidence only
+        value = None
+    return {
+        "md_algorithm": status.md_algorithm,
+        "signature_mechanism": status.pkcs7_signature_mechanism,
+        "signature_value_b64": value,
+    }
 
 
 def _doc_finding(code: str, severity: Severity, vi: str, en: str, path: str, **evidence: Any) -> Finding:

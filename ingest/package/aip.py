@@ -16,7 +16,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,8 @@ from ingest.package.bagging import (
     write_bytes_file,
 )
 from ingest.package.csip import (
+    DOSSIER_EAD,
+    FINDING_AID,
     REP,
     REP_DATA,
     REP_METS,
@@ -47,6 +49,8 @@ from ingest.package.csip import (
     ROOT_METS,
     ROOT_PREMIS,
     XML,
+    declare_schema,
+    document_ead_path,
     prepare_out_dir,
     write_mets_files,
 )
@@ -59,6 +63,7 @@ from ingest.package.premis import (
     PremisEntity,
     PremisEvent,
     PremisFile,
+    PremisRelationship,
     PremisSignature,
     premis_xml,
     read_premis,
@@ -67,6 +72,8 @@ from ingest.package.premis import (
 log = logging.getLogger(__name__)
 SOFTWARE_AGENT = PremisAgent(SOFTWARE, SOFTWARE, "software", SOFTWARE_VERSION)
 AGENCY_AGENT_ID = "source-organization"
+CATALOG_RECORD = "metadata/preservation/luutru-catalog.json"
+ARCHIVE_AGENT_ID = "archive"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +91,18 @@ class AipPreservation:
     signature_reports: Mapping[str, Any] = field(default_factory=dict)
     signatures: Mapping[str, Sequence[PremisSignature]] = field(default_factory=dict)
     significant_properties: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    creating_applications: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
+    # The AIP's own descriptive records (TT 05 AIP variants, ISO dates): EAD.xml bytes, one
+    # EAD_doc per document in order, and the EAD 2002 finding aid. None keeps the SIP's.
+    dossier_record: bytes | None = None
+    document_records: Sequence[bytes] = ()
+    finding_aid: bytes | None = None
+    agency_code: str = ""  # the submitting agency's identification code (METS, PREMIS)
+    archive: str = ""  # the archive keeping the AIP (METS PRESERVATION agent)
+    # Evidence of earlier versions kept verbatim: path under metadata/preservation/ → bytes
+    # (e.g. "versions/v0001/reports/validation/x.json", "versions/v0001/PREMIS.xml").
+    carried: Mapping[str, bytes] = field(default_factory=dict)
+    catalog_record: bytes | None = None  # luutru-catalog.json: the catalog's view of the dossier
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +143,8 @@ class AipSummary:
     events: list[PremisEvent]
     agents: list[PremisAgent]
     bag_info: dict[str, str]
+    agency_code: str = ""  # METS IDENTIFICATIONCODE of the agency
+    catalog: dict[str, Any] | None = None  # luutru-catalog.json, when the AIP has one
 
 
 def report_name(key: str) -> str:
@@ -172,6 +193,10 @@ def build_aip(
                 ("metadata/preservation/", f"{REP}/metadata/preservation/")
             ):
                 continue  # regenerated below
+            if preservation.dossier_record is not None and rel.startswith(
+                ("metadata/descriptive/", f"{REP}/metadata/descriptive/")
+            ):
+                continue  # the AIP's own records replace the SIP's
             fmt = preservation.formats.get(rel.removeprefix(REP_DATA + "/"))
             pf = place_file(
                 sip_dir / "data" / rel,
@@ -184,15 +209,25 @@ def build_aip(
             if pf.sha256 != expected[rel]:
                 raise ChecksumMismatch(rel, expected[rel], pf.sha256)
             payload.append(pf)
+        if preservation.dossier_record is not None:
+            payload += _write_records(data_dir, preservation)
         payload += _write_preservation(
             data_dir, payload, file_code, sip_mets.label, sip_mets.agency, aip_id, version, preservation
         )
-        alt_ids = (
+        alt_ids: tuple[tuple[str, str], ...] = (
             ("fileCode", file_code),
             ("profile", profile),
             ("aip-id", aip_id),
             ("aip-version", str(version)),
         )
+        if version > 1:
+            alt_ids += (("PREVIOUSVERSION", previous_version_id(aip_id, version)),)
+        sip_rep = read_mets((sip_dir / "data" / REP_METS).read_bytes())
+        described_by = {
+            row["href"].removeprefix("data/"): row["dmd"].split()
+            for row in sip_rep.files.get("Data", [])
+            if row.get("dmd")
+        }
         payload += write_mets_files(
             data_dir,
             payload,
@@ -203,6 +238,10 @@ def build_aip(
             created=utcnow(),
             formats=preservation.formats,
             alt_ids=alt_ids,
+            agency_code=preservation.agency_code or sip_mets.agency_code,
+            archive=preservation.archive,
+            record_status="REVISED" if version > 1 else "NEW",
+            described_by=described_by,
         )
         info = {
             "Source-Organization": sip_mets.agency,
@@ -221,6 +260,34 @@ def build_aip(
     return AipManifest(out_dir, aip_id, version, file_code, entries)
 
 
+def previous_version_id(aip_id: str, version: int) -> str:
+    """Identifier of the AIP version before ``version`` (``<aip id>/v0001``)."""
+    return f"{aip_id}/v{version - 1:04d}"
+
+
+def _write_records(data_dir: Path, p: AipPreservation) -> list[PackageFile]:
+    assert p.dossier_record is not None
+    written = [write_bytes_file(data_dir, DOSSIER_EAD, declare_schema(p.dossier_record, DOSSIER_EAD), XML)]
+    for n, record in enumerate(p.document_records, start=1):
+        rel = document_ead_path(n)
+        written.append(write_bytes_file(data_dir, rel, declare_schema(record, rel), XML))
+    if p.finding_aid is not None:
+        written.append(
+            write_bytes_file(data_dir, FINDING_AID, declare_schema(p.finding_aid, FINDING_AID), XML)
+        )
+    return written
+
+
+FILE_EVENTS = {
+    EventType.FIXITY_CHECK,
+    EventType.FORMAT_IDENTIFICATION,
+    EventType.VALIDATION,
+    EventType.VIRUS_CHECK,
+    EventType.MESSAGE_DIGEST_CALCULATION,
+    "digital signature validation",
+}
+
+
 def _write_preservation(
     data_dir: Path,
     payload: Sequence[PackageFile],
@@ -236,8 +303,14 @@ def _write_preservation(
         for key, value in sorted(reports.items()):
             rel = f"{REPORTS}/{folder}/{report_name(key)}.json"
             written.append(write_bytes_file(data_dir, rel, _json(value), "application/json"))
+    if p.catalog_record is not None:
+        written.append(write_bytes_file(data_dir, CATALOG_RECORD, p.catalog_record, "application/json"))
+    for rel, content in sorted(p.carried.items()):
+        mime = "application/json" if rel.endswith(".json") else XML
+        written.append(write_bytes_file(data_dir, f"metadata/preservation/{rel}", content, mime))
     data_files = [f for f in payload if f.rel.startswith(REP_DATA + "/")]
     known = {f.rel for f in data_files}
+    rep_id = f"{file_code}/{REP_NAME}"
 
     def object_id(ref: str) -> str:
         return f"{REP_DATA}/{ref}" if f"{REP_DATA}/{ref}" in known else ref
@@ -249,26 +322,33 @@ def _write_preservation(
         outcome=Outcome.SUCCESS,
         detail=f"SIP → AIP {aip_id} version {version}",
         agents=[(SOFTWARE, "executing program")],
-        objects=[file_code],
+        objects=[file_code, rep_id],
     )
-    events = [
-        PremisEvent(
-            e.identifier,
-            e.event_type,
-            e.when,
-            e.outcome,
-            e.detail,
-            e.outcome_detail,
-            e.agents,
-            [object_id(o) for o in e.objects],
-        )
-        for e in p.events
-    ] + [creation]
     agents = [SOFTWARE_AGENT, *(a for a in p.agents if a.identifier != SOFTWARE)]
+    agency_id = p.agency_code or AGENCY_AGENT_ID
     if agency and not any(a.agent_type == "organization" for a in agents):
         agents.append(
-            PremisAgent(AGENCY_AGENT_ID, agency, "organization", note="submitting agency; cơ quan nộp lưu")
+            PremisAgent(agency_id, agency, "organization", note="submitting agency; cơ quan nộp lưu")
         )
+    if p.archive and not any(a.identifier == ARCHIVE_AGENT_ID for a in agents):
+        agents.append(
+            PremisAgent(ARCHIVE_AGENT_ID, p.archive, "organization", note="archive; cơ quan lưu trữ")
+        )
+    known_agents = {a.identifier for a in agents}
+    events = []
+    for e in [*p.events, creation]:
+        objects = [object_id(o) for o in e.objects]
+        if not objects:  # every event says what it was about
+            objects = sorted(known) if str(e.event_type) in FILE_EVENTS and known else [file_code]
+        links = [(a, r) for a, r in e.agents if a in known_agents]
+        for agent_id, _role in e.agents:
+            if agent_id not in known_agents:  # an agent named only in an event: describe it
+                agents.append(PremisAgent(agent_id, agent_id, "person"))
+                known_agents.add(agent_id)
+                links.append((agent_id, _role))
+        if not any(a == SOFTWARE for a, _ in links):
+            links.append((SOFTWARE, "executing program"))
+        events.append(replace(e, objects=objects, agents=links))
     files = []
     for f in data_files:
         key = f.rel.removeprefix(REP_DATA + "/")
@@ -284,16 +364,35 @@ def _write_preservation(
                 original_name=key,
                 significant_properties=p.significant_properties.get(key, {}),
                 signatures=p.signatures.get(key, ()),
+                creating_application=p.creating_applications.get(key),
+                relationships=[PremisRelationship("structural", "is included in", [rep_id])],
             )
         )
-    rep_entity = PremisEntity(f"{file_code}/{REP_NAME}", category="representation")
+    rep_entity = PremisEntity(
+        rep_id,
+        category="representation",
+        relationships=[
+            PremisRelationship("structural", "is included in", [file_code]),
+            *([PremisRelationship("structural", "includes", sorted(known))] if known else []),
+        ],
+    )
+    entity_relationships = [PremisRelationship("structural", "includes", [rep_id])]
+    if version > 1:
+        entity_relationships.append(
+            PremisRelationship("derivation", "has source", [previous_version_id(aip_id, version)])
+        )
+    entity = PremisEntity(
+        file_code,
+        title,
+        significant_properties={"aip-id": aip_id, "aip-version": str(version)},
+        relationships=entity_relationships,
+    )
     rep_events = [e for e in events if any(o in known for o in e.objects)]
     root_events = [e for e in events if e not in rep_events]
-    entity = PremisEntity(
-        file_code, title, significant_properties={"aip-id": aip_id, "aip-version": str(version)}
-    )
     root_xml = premis_xml(entities=[entity, rep_entity], events=root_events, agents=agents)
-    rep_xml = premis_xml(entities=[rep_entity], files=files, events=rep_events, agents=agents)
+    rep_xml = premis_xml(
+        entities=[rep_entity], files=files, events=rep_events, agents=agents, schemas="../../../../schemas"
+    )
     written.append(write_bytes_file(data_dir, ROOT_PREMIS, root_xml, XML))
     written.append(write_bytes_file(data_dir, REP_PREMIS, rep_xml, XML))
     return written
@@ -333,7 +432,8 @@ def read_aip(path: Path, *, verify: bool = False) -> AipSummary:
     try:
         mets = read_mets((data / ROOT_METS).read_bytes())
         rep_mets = read_mets((data / REP_METS).read_bytes())
-        dossier = ead_fields((data / mets.descriptive[0]).read_bytes()) if mets.descriptive else {}
+        dossier_href = next((h for h in mets.descriptive if h.endswith(DOSSIER_EAD)), None)
+        dossier = ead_fields((data / dossier_href).read_bytes()) if dossier_href else {}
         documents = [
             ead_fields((data / REP / href).read_bytes()) for href in _by_number(rep_mets.descriptive)
         ]
@@ -361,6 +461,8 @@ def read_aip(path: Path, *, verify: bool = False) -> AipSummary:
         for row in rep_mets.files.get("Data", [])
     ]
     bag_info = dict(parse_tag_file((path / "bag-info.txt").read_text("utf-8")))
+    catalog_path = path / "data" / CATALOG_RECORD
+    catalog = json.loads(catalog_path.read_text("utf-8")) if catalog_path.is_file() else None
     return AipSummary(
         aip_id=mets.alt_ids.get("aip-id", ""),
         version=int(mets.alt_ids.get("aip-version") or 0),
@@ -374,6 +476,8 @@ def read_aip(path: Path, *, verify: bool = False) -> AipSummary:
         events=sorted(events.values(), key=lambda e: e.when),
         agents=list(agents.values()),
         bag_info=bag_info,
+        agency_code=mets.agency_code,
+        catalog=catalog,
     )
 
 

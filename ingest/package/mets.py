@@ -21,11 +21,26 @@ from archive.vntime import vn_iso
 from ingest.package.bagging import SOFTWARE, SOFTWARE_VERSION, PackageFile
 
 CSIP_PROFILE = "https://earkcsip.dilcis.eu/profile/E-ARK-CSIP.xml"
+# mets/@PROFILE by package type: the E-ARK SIP and DIP profiles extend CSIP; E-ARK has no
+# METS profile of its own for an AIP, so an AIP states the CSIP profile it conforms to.
+PROFILES = {
+    "SIP": "https://earksip.dilcis.eu/profile/E-ARK-SIP.xml",
+    "AIP": CSIP_PROFILE,
+    "DIP": "https://earkdip.dilcis.eu/profile/E-ARK-DIP.xml",
+}
 CONTENT_INFORMATION_TYPE = "tt05-2025"  # csip:OTHERCONTENTINFORMATIONTYPE
+# The TT 05/2025 descriptive records (<simpledc>) are not EAD: METS says so (mdRef OTHERMDTYPE).
+TT05_MDTYPE = "TT05-2025-EAD"
+FINDING_AID_NAME = "EAD2002.xml"  # metadata/descriptive/EAD2002.xml: the dossier as EAD 2002
 NSMAP = {"mets": METS_NS, "xlink": XLINK_NS, "csip": CSIP_NS, "sip": SIP_NS, "xsi": XSI_NS}
-SCHEMA_LOCATION = f"{METS_NS} schemas/mets1_12.xsd {XLINK_NS} schemas/xlink.xsd"
 
-PackageType = Literal["SIP", "AIP"]
+PackageType = Literal["SIP", "AIP", "DIP"]
+RecordStatus = Literal["NEW", "REVISED"]
+
+
+def schema_location(schemas: str) -> str:
+    """xsi:schemaLocation of a METS file whose package ``schemas/`` folder is at ``schemas``."""
+    return f"{METS_NS} {schemas}/mets1_12.xsd {XLINK_NS} {schemas}/xlink.xsd"
 
 
 def new_id() -> str:
@@ -44,16 +59,24 @@ class MetsFile:
     created: datetime
     puid: str | None = None  # PRONOM id, e.g. "fmt/354"
     format_name: str | None = None
+    described_by: tuple[str, ...] = ()  # hrefs of the descriptive files about it (→ DMDID)
 
     @classmethod
     def of(
-        cls, pf: PackageFile, base: str = "", puid: str | None = None, name: str | None = None
+        cls,
+        pf: PackageFile,
+        base: str = "",
+        puid: str | None = None,
+        name: str | None = None,
+        described_by: tuple[str, ...] = (),
     ) -> MetsFile:
         """Describe ``pf`` relative to ``base`` (the METS folder inside the package, '' = root)."""
         prefix = base.rstrip("/") + "/" if base else ""
         if prefix and not pf.rel.startswith(prefix):
             raise ValueError(f"{pf.rel} is not under {base}")
-        return cls(pf.rel[len(prefix) :], pf.size, pf.sha256, pf.mimetype, pf.created, puid, name)
+        return cls(
+            pf.rel[len(prefix) :], pf.size, pf.sha256, pf.mimetype, pf.created, puid, name, described_by
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +93,11 @@ class MetsSpec:
     package_type: PackageType
     created: datetime
     agency: str  # Source-Organization; cơ quan nộp lưu
+    agency_code: str = ""  # mã định danh of the agency: the submitter's IDENTIFICATIONCODE
+    archive: str = ""  # the archive keeping the AIP (PRESERVATION agent), when known
+    record_status: RecordStatus = "NEW"  # REVISED for AIP version 2 on
+    modified: datetime | None = None  # LASTMODDATE; defaults to ``created``
+    schemas: str = "schemas"  # where the package's schemas/ is, relative to this METS file
     descriptive: Sequence[MetsFile] = ()
     preservation: Sequence[MetsFile] = ()
     groups: Sequence[tuple[str, Sequence[MetsFile]]] = ()
@@ -88,10 +116,14 @@ def _x(tag: str) -> str:
 
 def _md_type(f: MetsFile) -> tuple[str, str | None]:
     name = f.href.rsplit("/", 1)[-1]
+    if name == FINDING_AID_NAME:
+        return "EAD", None  # a real EAD 2002 finding aid
     if name.startswith("EAD"):
-        return "EAD", None
+        return "OTHER", TT05_MDTYPE
     if name.startswith("PREMIS"):
         return "PREMIS", None
+    if name == "luutru-catalog.json":
+        return "OTHER", "luutru-catalog"
     return "OTHER", "luutru-report" if f.mimetype == "application/json" else "OTHER"
 
 
@@ -111,10 +143,13 @@ def _md_ref(parent: etree._Element, f: MetsFile) -> None:
     ref.set("CHECKSUMTYPE", "SHA-256")
 
 
-def _file(parent: etree._Element, f: MetsFile) -> str:
+def _file(parent: etree._Element, f: MetsFile, dmd_ids: dict[str, str] | None = None) -> str:
     fid = new_id()
     el = etree.SubElement(parent, _m("file"))
     el.set("ID", fid)
+    linked = [dmd_ids[h] for h in f.described_by if dmd_ids and h in dmd_ids]
+    if linked:
+        el.set("DMDID", " ".join(linked))
     el.set("MIMETYPE", f.mimetype)
     el.set("SIZE", str(f.size))
     el.set("CREATED", vn_iso(f.created))
@@ -135,15 +170,27 @@ def _file(parent: etree._Element, f: MetsFile) -> str:
 def _header(root: etree._Element, spec: MetsSpec) -> None:
     hdr = etree.SubElement(root, _m("metsHdr"))
     hdr.set("CREATEDATE", vn_iso(spec.created))
-    hdr.set("RECORDSTATUS", "NEW")
+    hdr.set("LASTMODDATE", vn_iso(spec.modified or spec.created))
+    hdr.set("RECORDSTATUS", spec.record_status)
     hdr.set(f"{{{CSIP_NS}}}OAISPACKAGETYPE", spec.package_type)
     software = etree.SubElement(hdr, _m("agent"), ROLE="CREATOR", TYPE="OTHER", OTHERTYPE="SOFTWARE")
     etree.SubElement(software, _m("name")).text = SOFTWARE
     note = etree.SubElement(software, _m("note"))
     note.set(f"{{{CSIP_NS}}}NOTETYPE", "SOFTWARE VERSION")
     note.text = SOFTWARE_VERSION
-    agency = etree.SubElement(hdr, _m("agent"), ROLE="ARCHIVIST", TYPE="ORGANIZATION")
-    etree.SubElement(agency, _m("name")).text = spec.agency
+    # The agency (cơ quan nộp lưu) formed the dossier and submits it: E-ARK SIP's "archival
+    # creator agent" (ARCHIVIST, SIP9-14) and "submitting agent" (CREATOR, SIP15-20), each
+    # with the agency's identification code (mã định danh).
+    for role in ("ARCHIVIST", "CREATOR"):
+        agency = etree.SubElement(hdr, _m("agent"), ROLE=role, TYPE="ORGANIZATION")
+        etree.SubElement(agency, _m("name")).text = spec.agency
+        if spec.agency_code:
+            code = etree.SubElement(agency, _m("note"))
+            code.set(f"{{{CSIP_NS}}}NOTETYPE", "IDENTIFICATIONCODE")
+            code.text = spec.agency_code
+    if spec.archive:
+        keeper = etree.SubElement(hdr, _m("agent"), ROLE="PRESERVATION", TYPE="ORGANIZATION")
+        etree.SubElement(keeper, _m("name")).text = spec.archive
     for alt_type, value in spec.alt_ids:
         etree.SubElement(hdr, _m("altRecordID"), TYPE=alt_type).text = value
 
@@ -154,18 +201,20 @@ def build_mets(spec: MetsSpec) -> bytes:
     root.set("OBJID", spec.objid)
     root.set("LABEL", spec.label)
     root.set("TYPE", "Mixed")
-    root.set("PROFILE", CSIP_PROFILE)
+    root.set("PROFILE", PROFILES[spec.package_type])
     root.set(f"{{{CSIP_NS}}}CONTENTINFORMATIONTYPE", "OTHER")
     root.set(f"{{{CSIP_NS}}}OTHERCONTENTINFORMATIONTYPE", CONTENT_INFORMATION_TYPE)
-    root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
+    root.set(f"{{{XSI_NS}}}schemaLocation", schema_location(spec.schemas))
     _header(root, spec)
 
     dmd_ids: list[str] = []
+    dmd_by_href: dict[str, str] = {}
     for f in spec.descriptive:
         dmd_id = new_id()
         dmd = etree.SubElement(root, _m("dmdSec"), ID=dmd_id, CREATED=vn_iso(f.created), STATUS="CURRENT")
         _md_ref(dmd, f)
         dmd_ids.append(dmd_id)
+        dmd_by_href[f.href] = dmd_id
     amd_ids: list[str] = []
     if spec.preservation:
         amd_id = new_id()
@@ -184,12 +233,14 @@ def build_mets(spec: MetsSpec) -> bytes:
         gid = new_id()
         grp = etree.SubElement(file_sec, _m("fileGrp"), ID=gid, USE=use)
         for f in files:
-            _file(grp, f)
+            _file(grp, f, dmd_by_href)
         group_ids.append((use, gid))
     rep_ids: list[tuple[str, str, MetsFile]] = []
     for name, rep_mets in spec.representations:
         gid = new_id()
         grp = etree.SubElement(file_sec, _m("fileGrp"), ID=gid, USE=f"Representations/{name}")
+        grp.set(f"{{{CSIP_NS}}}CONTENTINFORMATIONTYPE", "OTHER")
+        grp.set(f"{{{CSIP_NS}}}OTHERCONTENTINFORMATIONTYPE", CONTENT_INFORMATION_TYPE)
         _file(grp, rep_mets)
         rep_ids.append((name, gid, rep_mets))
 
@@ -225,7 +276,10 @@ class MetsSummary:
     alt_ids: dict[str, str]
     descriptive: list[str]  # hrefs
     preservation: list[str]
-    files: dict[str, list[dict[str, str]]]  # USE -> [{href, size, sha256, mimetype, puid}]
+    files: dict[str, list[dict[str, str]]]  # USE -> [{href, size, sha256, mimetype, puid, dmd}]
+    agency_code: str = ""
+    record_status: str = ""
+    descriptive_types: dict[str, str] = field(default_factory=dict)  # href -> MDTYPE/OTHERMDTYPE
 
 
 def read_mets(xml: bytes) -> MetsSummary:
@@ -233,15 +287,28 @@ def read_mets(xml: bytes) -> MetsSummary:
     parser = etree.XMLParser(no_network=True, resolve_entities=False)
     root = etree.fromstring(xml, parser)
     hdr = root.find(_m("metsHdr"))
-    agency = ""
+    agency = agency_code = ""
     alt: dict[str, str] = {}
     if hdr is not None:
         for agent in hdr.findall(_m("agent")):
-            if agent.get("TYPE") == "ORGANIZATION":
+            if agent.get("TYPE") == "ORGANIZATION" and agent.get("ROLE") in ("CREATOR", "ARCHIVIST"):
                 agency = agent.findtext(_m("name")) or ""
+                for note in agent.findall(_m("note")):
+                    if note.get(f"{{{CSIP_NS}}}NOTETYPE") == "IDENTIFICATIONCODE":
+                        agency_code = note.text or ""
+                break
         alt = {a.get("TYPE", ""): a.text or "" for a in hdr.findall(_m("altRecordID"))}
+    md_types = {
+        r.get(_x("href"), ""): r.get("OTHERMDTYPE") or r.get("MDTYPE", "")
+        for r in root.iterfind(f"{_m('dmdSec')}/{_m('mdRef')}")
+    }
     dmd = [r.get(_x("href"), "") for r in root.iterfind(f"{_m('dmdSec')}/{_m('mdRef')}")]
     amd = [r.get(_x("href"), "") for r in root.iterfind(f"{_m('amdSec')}/{_m('digiprovMD')}/{_m('mdRef')}")]
+    dmd_href = {
+        d.get("ID", ""): r.get(_x("href"), "")
+        for d in root.iterfind(_m("dmdSec"))
+        for r in d.iterfind(_m("mdRef"))
+    }
     files: dict[str, list[dict[str, str]]] = {}
     for grp in root.iterfind(f"{_m('fileSec')}/{_m('fileGrp')}"):
         rows = files.setdefault(grp.get("USE", ""), [])
@@ -254,6 +321,7 @@ def read_mets(xml: bytes) -> MetsSummary:
                     "sha256": (f.get("CHECKSUM") or "").lower(),
                     "mimetype": f.get("MIMETYPE", ""),
                     "puid": f.get(f"{{{SIP_NS}}}FORMATREGISTRYKEY", ""),
+                    "dmd": " ".join(dmd_href[i] for i in (f.get("DMDID") or "").split() if i in dmd_href),
                 }
             )
     return MetsSummary(
@@ -263,6 +331,9 @@ def read_mets(xml: bytes) -> MetsSummary:
         created=hdr.get("CREATEDATE", "") if hdr is not None else "",
         agency=agency,
         alt_ids=alt,
+        agency_code=agency_code,
+        record_status=hdr.get("RECORDSTATUS", "") if hdr is not None else "",
+        descriptive_types=md_types,
         descriptive=dmd,
         preservation=amd,
         files=files,

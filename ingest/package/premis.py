@@ -70,12 +70,25 @@ class PremisEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class PremisRelationship:
+    """A PREMIS relationship from the object carrying it to ``targets`` (object ids).
+
+    Types/subtypes from the LoC vocabularies: ``structural`` (``includes``, ``is included in``)
+    and ``derivation`` (``has source``, ``is source of``).
+    """
+
+    type: str
+    subtype: str
+    targets: Sequence[str]
+
+
+@dataclass(frozen=True, slots=True)
 class PremisSignature:
     """Summary of one digital signature found in a file (chữ ký số)."""
 
     encoding: str  # e.g. "PAdES-B-LT", "CMS"
-    method: str  # e.g. "RSA-SHA256"
-    value: str  # e.g. the signature's hex digest, or a pointer to the report
+    method: str  # the signature algorithm, e.g. "sha256_rsa"
+    value: str  # the signature value itself (base64 of the CMS SignerInfo signature)
     validation_rules: str  # e.g. "ETSI EN 319 102-1 (pyHanko)"
     signer: str | None = None
     properties: Sequence[str] = ()  # e.g. "validity: VALID", "signing time: ..."
@@ -94,6 +107,8 @@ class PremisFile:
     original_name: str | None = None
     significant_properties: Mapping[str, str] = field(default_factory=dict)
     signatures: Sequence[PremisSignature] = ()
+    creating_application: tuple[str, str | None] | None = None  # (name, version)
+    relationships: Sequence[PremisRelationship] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +119,7 @@ class PremisEntity:
     title: str | None = None
     category: str = "intellectualEntity"  # or "representation"
     significant_properties: Mapping[str, str] = field(default_factory=dict)
+    relationships: Sequence[PremisRelationship] = ()
 
 
 def _p(tag: str) -> str:
@@ -130,6 +146,18 @@ def _significant(parent: etree._Element, props: Mapping[str, str]) -> None:
         _sub(sp, "significantPropertiesValue", value)
 
 
+def _relationships(parent: etree._Element, relationships: Sequence[PremisRelationship]) -> None:
+    for rel in relationships:
+        el = _sub(parent, "relationship")
+        _sub(el, "relationshipType", rel.type)
+        _sub(el, "relationshipSubType", rel.subtype)
+        for seq, target in enumerate(rel.targets):
+            related = _sub(el, "relatedObjectIdentifier")
+            _sub(related, "relatedObjectIdentifierType", LOCAL)
+            _sub(related, "relatedObjectIdentifierValue", target)
+            _sub(related, "relatedObjectSequence", str(seq))
+
+
 def _entity(root: etree._Element, entity: PremisEntity) -> None:
     obj = _sub(root, "object")
     obj.set(f"{{{XSI_NS}}}type", f"premis:{entity.category}")
@@ -137,6 +165,7 @@ def _entity(root: etree._Element, entity: PremisEntity) -> None:
     _significant(obj, entity.significant_properties)
     if entity.title:
         _sub(obj, "originalName", entity.title)
+    _relationships(obj, entity.relationships)
 
 
 def _file(root: etree._Element, f: PremisFile) -> None:
@@ -161,6 +190,11 @@ def _file(root: etree._Element, f: PremisFile) -> None:
         _sub(registry, "formatRegistryName", "PRONOM")
         _sub(registry, "formatRegistryKey", f.puid)
         _sub(registry, "formatRegistryRole", "identification")
+    if f.creating_application and f.creating_application[0]:
+        app = _sub(chars, "creatingApplication")
+        _sub(app, "creatingApplicationName", f.creating_application[0])
+        if f.creating_application[1]:
+            _sub(app, "creatingApplicationVersion", f.creating_application[1])
     if f.original_name:
         _sub(obj, "originalName", f.original_name)
     storage = _sub(obj, "storage")
@@ -168,6 +202,8 @@ def _file(root: etree._Element, f: PremisFile) -> None:
     _sub(location, "contentLocationType", "package path")
     _sub(location, "contentLocationValue", f.identifier)
     for sig in f.signatures:
+        if not sig.value:
+            continue  # signatureValue is mandatory in PREMIS; the JSON report keeps the rest
         info = _sub(obj, "signatureInformation")
         s = _sub(info, "signature")
         _sub(s, "signatureEncoding", sig.encoding)
@@ -178,6 +214,7 @@ def _file(root: etree._Element, f: PremisFile) -> None:
         _sub(s, "signatureValidationRules", sig.validation_rules)
         for prop in sig.properties:
             _sub(s, "signatureProperties", prop)
+    _relationships(obj, f.relationships)
 
 
 def _event(root: etree._Element, e: PremisEvent) -> None:
@@ -219,13 +256,17 @@ def premis_xml(
     files: Sequence[PremisFile] = (),
     events: Sequence[PremisEvent] = (),
     agents: Sequence[PremisAgent] = (),
+    schemas: str = "../../schemas",
 ) -> bytes:
-    """Return a PREMIS 3.0 document (UTF-8 bytes); at least one entity or file is required."""
+    """Return a PREMIS 3.0 document (UTF-8 bytes); at least one entity or file is required.
+
+    ``schemas`` is the package's ``schemas/`` folder relative to where the document is stored.
+    """
     if not entities and not files:
         raise ValueError("a PREMIS document needs at least one object")
     root = etree.Element(_p("premis"), nsmap=NSMAP)
     root.set("version", "3.0")
-    root.set(f"{{{XSI_NS}}}schemaLocation", f"{PREMIS_NS} ../../schemas/premis.xsd")
+    root.set(f"{{{XSI_NS}}}schemaLocation", f"{PREMIS_NS} {schemas}/premis.xsd")
     for entity in entities:
         _entity(root, entity)
     for f in files:
@@ -259,6 +300,20 @@ def _props(obj: etree._Element) -> dict[str, str]:
     }
 
 
+def _read_relationships(obj: etree._Element) -> list[PremisRelationship]:
+    return [
+        PremisRelationship(
+            _text(r, "premis:relationshipType"),
+            _text(r, "premis:relationshipSubType"),
+            [
+                _text(o, "premis:relatedObjectIdentifierValue")
+                for o in r.findall("premis:relatedObjectIdentifier", NSMAP)
+            ],
+        )
+        for r in obj.findall("premis:relationship", NSMAP)
+    ]
+
+
 def _event_type(text: str) -> EventType | str:
     try:
         return EventType(text)
@@ -277,7 +332,7 @@ def read_premis(xml: bytes) -> PremisDocument:
         ident = _text(obj, "premis:objectIdentifier/premis:objectIdentifierValue")
         if kind != "file":
             title = _text(obj, "premis:originalName") or None
-            entities.append(PremisEntity(ident, title, kind, _props(obj)))
+            entities.append(PremisEntity(ident, title, kind, _props(obj), _read_relationships(obj)))
             continue
         signatures = [
             PremisSignature(
@@ -306,6 +361,16 @@ def read_premis(xml: bytes) -> PremisDocument:
                 original_name=_text(obj, "premis:originalName") or None,
                 significant_properties=_props(obj),
                 signatures=signatures,
+                creating_application=(
+                    (
+                        _text(obj, chars + "premis:creatingApplication/premis:creatingApplicationName"),
+                        _text(obj, chars + "premis:creatingApplication/premis:creatingApplicationVersion")
+                        or None,
+                    )
+                    if obj.find(chars + "premis:creatingApplication", NSMAP) is not None
+                    else None
+                ),
+                relationships=_read_relationships(obj),
             )
         )
     events = [

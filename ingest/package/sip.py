@@ -29,9 +29,11 @@ from ingest.package.bagging import (
 )
 from ingest.package.csip import (
     DOSSIER_EAD,
+    FINDING_AID,
     REP_DATA,
     XML,
     copy_schemas,
+    declare_schema,
     document_ead_path,
     prepare_out_dir,
     write_mets_files,
@@ -72,6 +74,8 @@ def build_sip(
     dossier_ead: EadSource,
     document_ead: DocumentEadSource,
     formats: Mapping[str, FileFormat] | None = None,
+    agency_code: str = "",
+    finding_aid: EadSource | None = None,
     link: bool = True,
     progress: Progress | None = None,
 ) -> SipManifest:
@@ -79,7 +83,11 @@ def build_sip(
 
     ``dossier_ead`` is the EAD.xml bytes or a function called with ``metadata``;
     ``document_ead`` is one EAD_doc per document (same order) or a function called with each
-    document dict. ``formats`` maps a document's ``file`` to its identified format. Files are
+    document dict; both are TT 05/2025 ``<simpledc>`` records (METS ``OTHERMDTYPE``
+    ``TT05-2025-EAD``, schema ``schemas/tt05-2025-ead.xsd``). ``finding_aid``, when given, is
+    an EAD 2002 finding aid stored as ``metadata/descriptive/EAD2002.xml``. ``agency_code`` is
+    the agency's identification code (METS submitting agent, E-ARK SIP).
+    ``formats`` maps a document's ``file`` to its identified format. Files are
     hard-linked when ``link`` and possible, otherwise streamed; each is read once.
 
     The bag is written to ``<out_dir>.partial`` and renamed at the end, so ``out_dir`` is
@@ -98,10 +106,17 @@ def build_sip(
     try:
         payload = _place_payload(staging_dir, data_dir, documents, formats, link, progress)
         ead = dossier_ead(metadata) if callable(dossier_ead) else dossier_ead
-        payload.append(write_bytes_file(data_dir, DOSSIER_EAD, ead, XML))
+        payload.append(write_bytes_file(data_dir, DOSSIER_EAD, declare_schema(ead, DOSSIER_EAD), XML))
+        described_by: dict[str, list[str]] = {}
         for n, doc in enumerate(documents, 1):
             doc_ead = document_ead(doc) if callable(document_ead) else document_ead[n - 1]
-            payload.append(write_bytes_file(data_dir, document_ead_path(n), doc_ead, XML))
+            rel = document_ead_path(n)
+            payload.append(write_bytes_file(data_dir, rel, declare_schema(doc_ead, rel), XML))
+            file_key = safe_relative(str(doc.get("file") or "")).as_posix()
+            described_by.setdefault(file_key, []).append(rel.removeprefix("representations/rep1/"))
+        if finding_aid is not None:
+            aid = finding_aid(metadata) if callable(finding_aid) else finding_aid
+            payload.append(write_bytes_file(data_dir, FINDING_AID, declare_schema(aid, FINDING_AID), XML))
         payload += copy_schemas(data_dir)
         title = str((metadata.get("dossier") or {}).get("title") or file_code)
         payload += write_mets_files(
@@ -114,6 +129,8 @@ def build_sip(
             created=utcnow(),
             formats=formats,
             alt_ids=(("fileCode", file_code), ("profile", str(metadata.get("profile", "")))),
+            agency_code=agency_code,
+            described_by=described_by,
         )
         info = {
             "Source-Organization": agency,

@@ -209,8 +209,11 @@ def catalog_rebuild(ctx: CliContext, as_json: bool) -> None:
     svc = ctx.services
     try:
         result = rebuild_catalog(svc.sessions, svc.replicas, aip_reader)
-        evidence.retire_after_restore(
-            svc, "catalog rebuilt from the AIPs: a new event chain starts", new_chain=True
+        # The old chain comes back from the replicas' event segments up to their last export;
+        # checkpoints of later (lost) events no longer match: move them aside (recorded).
+        evidence.writer(svc).retire_after(
+            result.restored_events,
+            f"catalog rebuilt from the replicas: the event chain restored up to {result.restored_events}",
         )
         evidence.anchor(svc, "rebuild")
     except Conflict as exc:

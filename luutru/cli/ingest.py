@@ -279,7 +279,28 @@ def dossier_correct(
     click.echo(f"dossier {code}: new AIP version stored (package {package_id})")
 
 
+@click.command("export")
+@click.argument("code")
+@click.option("--as", "kind", type=click.Choice(["aip"]), default="aip", show_default=True)
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Folder, or a .zip file.")
+@pass_ctx
+def export_cmd(ctx: CliContext, code: str, kind: str, out: Path) -> None:
+    """Export a dossier's current AIP as a standard package (BagIt + E-ARK CSIP), folder or ZIP."""
+    from archive.export import export_aip
+
+    svc = ctx.services
+    try:
+        result = export_aip(svc.sessions, svc.replicas, code, out)
+    except ArchiveError as exc:
+        raise click.ClickException(f"Không xuất được / export failed: {exc}") from exc
+    click.echo(
+        f"{result.path}: AIP {result.aip_uuid} v{result.version}, {result.files} tệp / files, "
+        f"{result.bytes} bytes (bản sao / replica {result.replica})"
+    )
+
+
 def register(cli: click.Group) -> None:
+    cli.add_command(export_cmd)
     cli.add_command(ingest_cmd)
     cli.add_command(submission_group)
     cli.add_command(dossier_group)

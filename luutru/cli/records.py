@@ -104,6 +104,21 @@ def events_verify(ctx: CliContext, backups: tuple[Path, ...], as_json: bool) -> 
     sys.exit(0 if report.ok else 1)
 
 
+@events_group.command("export")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def events_export(ctx: CliContext, as_json: bool) -> None:
+    """Copy the events (and the agency register) each replica lacks onto it, for a rebuild."""
+    from archive.replica_registers import export_registers
+
+    written = export_registers(ctx.services.sessions, ctx.services.replicas)
+    if as_json:
+        emit_json({"written": written})
+    else:
+        for name, count in written.items():
+            click.echo(f"{name}: {count} sự kiện mới / new events")
+
+
 @events_group.command("anchor")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx

@@ -138,10 +138,17 @@ class World:
         s.flush()
 
     def bytes_on_disk(self, code: str) -> list[str]:
-        """Every file under the replica roots (os.walk) whose path or bytes mention the dossier code."""
+        """Every file under the replica roots (os.walk) whose path or bytes mention the dossier code.
+
+        The event-chain segments (``events/``) are left out: like the catalog's event log and
+        the tombstone they keep the destroyed dossier's code (the record of its destruction),
+        never its content (docs/fixity-and-backups.md).
+        """
         found = []
         for replica in self.replicas:
             for dirpath, _dirs, files in os.walk(replica.root):
+                if Path(dirpath) == replica.root / "events":
+                    continue
                 for name in files:
                     p = Path(dirpath) / name
                     if code in str(p) or code.encode() in p.read_bytes():
