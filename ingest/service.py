@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive import events
@@ -43,10 +44,12 @@ from archive.fixity.hashing import sha256_file
 from archive.storage import Replica
 from archive.vntime import utcnow
 from ingest.assemble import accession_request, build_packages
+from ingest.driving import LOCK_DIR, DrivingLocks
 from ingest.errors import IngestError
 from ingest.intake import (
     IntakeLimits,
     IntakeRejected,
+    Receipt,
     StagedFile,
     StagedSubmission,
     make_receipt,
@@ -168,6 +171,7 @@ class IngestService:
         self, sessions: sessionmaker[Session], config: IngestConfig, replicas: Sequence[Replica]
     ) -> None:
         self.sessions, self.config, self.replicas = sessions, config, replicas
+        self.locks = DrivingLocks(config.staging_root)  # one driver per submission at a time
         # Inspections of submissions accepted in this process, so archiving does not redo the
         # checks; after a restart (or for a later decision) the checks simply run again.
         self._inspected: dict[str, tuple[Inspection, dict[str, list[Finding]]]] = {}
@@ -268,13 +272,19 @@ class IngestService:
         progress: Progress | None = None,
         receipt: Mapping[str, Any] | None = None,
     ) -> IngestResult:
-        """Take a submission as far as it can go now (also what recovery after a crash runs)."""
-        state = self._state(submission_id)
-        if state in (SubmissionState.RECEIVED, SubmissionState.VALIDATING):
-            state = self.validate(submission_id, progress=progress)
-        if state is SubmissionState.ACCEPTED:
-            self.archive(submission_id, progress=progress)
-        return self.result(submission_id, receipt=receipt)
+        """Take a submission as far as it can go now (also what recovery after a crash runs).
+
+        Holds the submission's driving lock throughout: a second caller for the same submission
+        (an identical ingest started at the same time) waits, then reports the outcome the first
+        reached; the state is read only once the lock is held.
+        """
+        with self.locks.hold(submission_id):
+            state = self._state(submission_id)
+            if state in (SubmissionState.RECEIVED, SubmissionState.VALIDATING):
+                state = self.validate(submission_id, progress=progress)
+            if state is SubmissionState.ACCEPTED:
+                self.archive(submission_id, progress=progress)
+            return self.result(submission_id, receipt=receipt)
 
     # -- receipt ----------------------------------------------------------------------------
     def receive(
@@ -315,6 +325,37 @@ class IngestService:
             office_days=self.config.office_days,
             holidays=self.config.holidays,
         )
+        try:
+            return self._record_receipt(staged, agency_id, digest, receipt, actor, source_kind)
+        except IntegrityError:  # an identical submission was recorded meanwhile (unique index)
+            live = self._live_submission(agency_id, digest)
+            if live is None:
+                raise
+            shutil.rmtree(staged.root, ignore_errors=True)
+            return live
+
+    def _live_submission(self, agency_id: int, digest: str) -> IngestResult | None:
+        """The agency's live submission with this content digest (the first of identical ones)."""
+        with self.sessions() as s:
+            live = s.scalar(
+                select(Submission).where(
+                    Submission.agency_id == agency_id,
+                    Submission.content_digest == digest,
+                    Submission.state.not_in([SubmissionState.REJECTED, SubmissionState.WITHDRAWN]),
+                )
+            )
+            return None if live is None else IngestResult(live.id, live.state, (), None, live.dossier_code)
+
+    def _record_receipt(
+        self,
+        staged: StagedSubmission,
+        agency_id: int,
+        digest: str,
+        receipt: Receipt,
+        actor: events.Agent,
+        source_kind: str,
+    ) -> IngestResult:
+        """Insert the submission, or return the live one with the same content (staging removed)."""
         with self.sessions() as s, s.begin():
             live = s.scalar(
                 select(Submission).where(
@@ -366,8 +407,9 @@ class IngestService:
     def validate(self, submission_id: str, *, progress: Progress | None = None) -> SubmissionState:
         """Run every check; errors reject, warnings go to review, clean ones are accepted (if policy allows)."""
         self._transition(submission_id, SubmissionState.VALIDATING, None, "validation started", quiet=True)
+        received = self._intake_findings(submission_id)
         ins, steps = self._inspect(submission_id, progress)
-        findings = list(ins.findings)
+        findings = [*received, *ins.findings]  # intake's warnings (empty file…) weigh in the decision
         self._inspected.clear()  # keep at most one: inspections hold per-file reports
         worst = {f.severity for f in findings}
         if Severity.ERROR in worst:
@@ -414,27 +456,38 @@ class IngestService:
         self, submission_id: str, *, actor: events.Agent, reason: str = "", progress: Progress | None = None
     ) -> IngestResult:
         """An archivist accepts a submission in review; it is archived at once."""
-        self._transition(
-            submission_id, SubmissionState.ACCEPTED, actor, reason or "accepted by archivist", decided=True
-        )
-        self.archive(submission_id, progress=progress)
-        return self.result(submission_id)
+        with self.locks.hold(submission_id):
+            self._transition(
+                submission_id,
+                SubmissionState.ACCEPTED,
+                actor,
+                reason or "accepted by archivist",
+                decided=True,
+            )
+            self.archive(submission_id, progress=progress)
+            return self.result(submission_id)
 
     def reject(self, submission_id: str, *, actor: events.Agent, reason: str) -> IngestResult:
         """Reject with a reason that goes back to the agency (vi/en as written by the archivist)."""
         if not reason.strip():
             raise Conflict("a rejection needs a reason (lý do từ chối)")
-        self._transition(submission_id, SubmissionState.REJECTED, actor, reason, decided=True)
-        self._clean_staging(submission_id)
-        return self.result(submission_id)
+        with self.locks.hold(submission_id):
+            self._transition(submission_id, SubmissionState.REJECTED, actor, reason, decided=True)
+            self._clean_staging(submission_id)
+            return self.result(submission_id)
 
     def withdraw(self, submission_id: str, *, actor: events.Agent, reason: str = "") -> IngestResult:
-        """The agency withdraws (thu hồi) a submission that is not accepted yet."""
-        self._transition(
-            submission_id, SubmissionState.WITHDRAWN, actor, reason or "withdrawn by the agency", decided=True
-        )
-        self._clean_staging(submission_id)
-        return self.result(submission_id)
+        """The agency withdraws (thu hồi) a submission that is not accepted yet (waits for a running drive)."""
+        with self.locks.hold(submission_id):
+            self._transition(
+                submission_id,
+                SubmissionState.WITHDRAWN,
+                actor,
+                reason or "withdrawn by the agency",
+                decided=True,
+            )
+            self._clean_staging(submission_id)
+            return self.result(submission_id)
 
     # -- packaging and accession ------------------------------------------------------------
     def archive(self, submission_id: str, *, progress: Progress | None = None) -> int:
@@ -489,9 +542,26 @@ class IngestService:
         root = self.config.staging_root
         if root.is_dir():
             for child in root.iterdir():
+                if child.name == LOCK_DIR:
+                    continue
                 if child.is_dir() and str(child) not in known and not child.name.endswith(".work"):
                     shutil.rmtree(child, ignore_errors=True)
+            self._prune_locks()
         return pending
+
+    def _prune_locks(self) -> None:
+        """Drop the driving-lock files of submissions decided for good (archived, rejected, withdrawn)."""
+        lock_dir = self.config.staging_root / LOCK_DIR
+        if not lock_dir.is_dir():
+            return
+        ids = [p.stem for p in lock_dir.glob("*.lock")]
+        with self.sessions() as s:
+            final = set(
+                s.scalars(
+                    select(Submission.id).where(Submission.id.in_(ids), Submission.state.not_in(_LIVE_STATES))
+                )
+            )
+        self.locks.prune(final)
 
     # -- queries ----------------------------------------------------------------------------
     def result(self, submission_id: str, receipt: Mapping[str, Any] | None = None) -> IngestResult:
@@ -628,6 +698,12 @@ class IngestService:
                 files=tuple(StagedFile(f.path, f.size or 0, f.sha256 or "") for f in sub.files),
                 received_at=sub.received_at,
             )
+
+    def _intake_findings(self, submission_id: str) -> list[Finding]:
+        """The findings recorded at receipt (warnings only: errors refuse at intake)."""
+        with self.sessions() as s:
+            stored = self._get(s, submission_id).findings
+        return [Finding.from_json(f) for f in stored if str(f.get("code", "")).startswith("intake.")]
 
     def _work_dir(self, submission_id: str) -> Path:
         return self.config.staging_root / f"{submission_id}.work"

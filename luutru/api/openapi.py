@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from archive.boundedjson import MAX_DEPTH, MAX_METADATA_BYTES
+
 STATES = ["uploading", "received", "validating", "in_review", "accepted", "rejected", "withdrawn", "archived"]
 NULL_STR = {"type": ["string", "null"]}
 NULL_INT = {"type": ["integer", "null"]}
@@ -84,7 +86,16 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["file", "sha256"],
         "properties": {
-            "file": {"type": "string", "minLength": 1, "maxLength": 300, "description": "relative path, '/'"},
+            "file": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 300,
+                # no control character or backslash; no component ending in a space or a dot
+                "pattern": "^(?!.*[ .](/|$))[^\\u0000-\\u001f\\u007f\\\\]+$",
+                "description": "relative path, '/' separated, NFC; each component at most 255 bytes, "
+                "not ending in a space or a dot, no '..' (also not percent-encoded as %2e%2e), "
+                "no control character (400 upload.path_invalid)",
+            },
             "sha256": SHA256,
             "size": {"type": "integer", "minimum": 0, "description": "bytes; lets the archive refuse early"},
         },
@@ -107,6 +118,10 @@ SCHEMAS: dict[str, Any] = {
     },
     "SubmissionRequest": {
         "type": "object",
+        "description": "At most 16 MiB of JSON (413 request.too_large), arrays/objects nested at most "
+        "64 levels (400 request.too_deep).",
+        "x-max-body-bytes": MAX_METADATA_BYTES,
+        "x-max-depth": MAX_DEPTH,
         "required": ["metadata"],
         "properties": {"metadata": _ref("Metadata")},
         "example": {"metadata": EXAMPLE_METADATA},
@@ -256,9 +271,9 @@ PATHS: dict[str, Any] = {
                     "headers": {"Location": {"schema": {"type": "string"}}},
                 },
                 "200": {**_SUB_OK, "description": "the same request again (Idempotency-Key)"},
-                "400": _problem("malformed body or header"),
+                "400": _problem("malformed body or header; JSON nested over 64 levels (request.too_deep)"),
                 "409": _problem("Idempotency-Key reused with a different body"),
-                "413": _problem("too many or too large files"),
+                "413": _problem("body over 16 MiB (request.too_large); too many or too large files"),
                 "415": _problem("a file format is not accepted"),
                 "422": _problem("the metadata cannot make a plan"),
             },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from contextlib import closing
 from pathlib import Path
@@ -18,11 +19,15 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from archive.errors import ArchiveError
+from archive import boundedjson
+from archive.errors import ArchiveError, Conflict, NotFound
 from archive.events import Agent
+from ingest.errors import IngestError
 from ingest.service import BatchItem, BatchSource, IngestResult
 from luutru.cli.context import CliContext, emit_json, pass_ctx
 from luutru.cli.records import print_findings
+
+log = logging.getLogger(__name__)
 
 EXIT = {"accepted": 0, "review": 0, "rejected": 1, "withdrawn": 1, "received": 0, "validating": 0}
 
@@ -68,8 +73,9 @@ def ingest_cmd(
             result = svc.ingest.ingest(
                 path, code, actor=agent, progress=lambda label: bar.update(task, description=label)
             )
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except Exception as exc:  # the CLI boundary: every failure still gets its documented line
+        _report_error(path, None, exc, as_json)
+        sys.exit(1)
     _report(result, as_json)
 
 
@@ -102,10 +108,17 @@ def _ingest_batch(
         def show(index: int, label: str) -> None:
             bar.update(task, description=f"{index + 1}/{len(sources)} {sources[index].path.name}: {label}")
 
-        with closing(ctx.services.ingest.ingest_many(sources, progress=show)) as items:
-            for item in items:
-                all_ok = _report_item(item, as_json) and all_ok
-                bar.advance(task)
+        done = 0
+        try:
+            with closing(ctx.services.ingest.ingest_many(sources, progress=show)) as items:
+                for item in items:
+                    all_ok = _report_item(item, as_json) and all_ok
+                    done += 1
+                    bar.advance(task)
+        except Exception as exc:  # the CLI boundary: the batch ends, every path left gets its line
+            for source in sources[done:]:
+                _report_error(source.path, None, exc, as_json)
+            all_ok = False
     sys.exit(0 if all_ok else 1)
 
 
@@ -121,14 +134,41 @@ def _report_item(item: BatchItem, as_json: bool) -> bool:
                 f"{item.source}: submission {result.submission_id}: {result.status} ({result.state.value})"
             )
         return result.status in ("accepted", "review")
+    _report_error(item.source, item.submission_id, item.error, as_json)
+    return False
+
+
+def _report_error(source: Path, submission_id: str | None, exc: BaseException | None, as_json: bool) -> None:
+    """Print the error line of one path (documented in docs/cli.md)."""
+    code, message = _error_line(exc)
     if as_json:
-        line = {"source": str(item.source), "submission": item.submission_id, "status": "error",
-                "error": str(item.error)}  # fmt: skip
+        line = {"source": str(source), "submission": submission_id, "status": "error",
+                "error": message, "code": code}  # fmt: skip
         click.echo(json.dumps(line, ensure_ascii=False))
     else:
-        where = f" (submission {item.submission_id})" if item.submission_id else ""
-        click.echo(f"{item.source}: error{where}: {item.error}")
-    return False
+        where = f" (submission {submission_id})" if submission_id else ""
+        click.echo(f"{source}: error{where}: {message}")
+
+
+def _error_line(exc: BaseException | None) -> tuple[str, str]:
+    """The stable ``code`` and the message of an error line; an unexpected error is logged here.
+
+    Errors raised on purpose (``ArchiveError``, ``IngestError``) carry their own message; any
+    other exception is a bug or a broken environment: its traceback goes to the log (stderr,
+    shown with ``-v``), never to stdout, and the line says only what failed.
+    """
+    if isinstance(exc, NotFound):
+        return "ingest.not_found", str(exc)
+    if isinstance(exc, Conflict):
+        return "ingest.conflict", str(exc)
+    if isinstance(exc, ArchiveError | IngestError):
+        return "ingest.failed", str(exc)
+    log.error("ingest failed unexpectedly: %s", type(exc).__name__)
+    log.info("traceback of the failed ingest", exc_info=exc)
+    name = type(exc).__name__ if exc is not None else "unknown"
+    return "ingest.unexpected_error", (
+        f"lỗi không mong đợi ({name}), đã ghi nhật ký / unexpected error ({name}), logged"
+    )
 
 
 def _agency_from(path: Path) -> str | None:
@@ -150,8 +190,8 @@ def _agency_from(path: Path) -> str | None:
     if raw is None:
         return None
     try:
-        dossier = json.loads(raw.decode("utf-8")).get("dossier") or {}
-    except (ValueError, AttributeError):
+        dossier = boundedjson.loads(raw).get("dossier") or {}
+    except (ValueError, AttributeError):  # refused (too deep, not JSON…): intake will say why
         return None
     code = dossier.get("organId") or dossier.get("OrganId")
     return str(code) if code else None
