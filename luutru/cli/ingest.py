@@ -7,6 +7,7 @@ import logging
 import sys
 from contextlib import closing
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from rich.console import Console
@@ -61,7 +62,7 @@ def ingest_cmd(
     svc = ctx.services
     code = agency_code or _agency_from(path)
     if code is None:
-        raise click.UsageError("--agency CODE is required: the dossier does not name a registered agency")
+        _agency_missing([(path, None)], as_json)
     agent = Agent.person(actor) if actor else Agent.organization(code)
     console = Console(stderr=True)
     try:
@@ -87,11 +88,8 @@ def _ingest_batch(
     The dossiers go through ``IngestService.ingest_many``, which checks the next dossier's files
     while it packages this one; a dossier that fails is reported on its line and the batch goes on."""
     codes = [(path, agency_code or _agency_from(path)) for path in paths]
-    unnamed = [str(p) for p, code in codes if code is None]
-    if unnamed:  # refused before anything is received, like one path without an agency
-        raise click.UsageError(
-            "--agency CODE is required: these dossiers do not name a registered agency: " + ", ".join(unnamed)
-        )
+    if any(code is None for _, code in codes):  # refused before anything is received
+        _agency_missing(codes, as_json)
     sources = [
         BatchSource(path, code, Agent.person(actor) if actor else Agent.organization(code))
         for path, code in codes
@@ -120,6 +118,24 @@ def _ingest_batch(
                 _report_error(source.path, None, exc, as_json)
             all_ok = False
     sys.exit(0 if all_ok else 1)
+
+
+def _agency_missing(codes: list[tuple[Path, str | None]], as_json: bool) -> NoReturn:
+    """Refuse the whole run (exit 2, nothing received): some path names no agency and none was given.
+
+    With ``--json`` every path still gets its error line: ``ingest.agency_missing`` for those
+    whose metadata names no agency (or cannot be read), ``ingest.not_received`` for the others.
+    """
+    unnamed = [str(p) for p, code in codes if code is None]
+    message = "--agency CODE is required: the dossier does not name a registered agency"
+    if not as_json:
+        raise click.UsageError(message + (": " + ", ".join(unnamed) if len(codes) > 1 else ""))
+    for path, code in codes:
+        error = "ingest.agency_missing" if code is None else "ingest.not_received"
+        text = message if code is None else "not received: another path names no agency"
+        line = {"source": str(path), "submission": None, "status": "error", "error": text, "code": error}
+        click.echo(json.dumps(line, ensure_ascii=False))
+    sys.exit(2)
 
 
 def _report_item(item: BatchItem, as_json: bool) -> bool:
