@@ -700,10 +700,10 @@ class IngestService:
             )
 
     def _intake_findings(self, submission_id: str) -> list[Finding]:
-        """The findings recorded at receipt (warnings only: errors refuse at intake)."""
+        """The findings recorded at receipt (no errors: those refuse at intake). Validation writes
+        the submission's findings only with its decision, so before that they are intake's."""
         with self.sessions() as s:
-            stored = self._get(s, submission_id).findings
-        return [Finding.from_json(f) for f in stored if str(f.get("code", "")).startswith("intake.")]
+            return [Finding.from_json(f) for f in self._get(s, submission_id).findings]
 
     def _work_dir(self, submission_id: str) -> Path:
         return self.config.staging_root / f"{submission_id}.work"

@@ -14,6 +14,7 @@ from archive.findings import Finding, error, warning
 __all__ = [
     "absolute_path",
     "bag_invalid",
+    "bag_invalid_finding",
     "checksum_mismatch",
     "duplicate_name",
     "empty_file",
@@ -231,6 +232,17 @@ def bag_invalid(detail: str) -> Finding:
         f"Túi BagIt không hợp lệ: {detail}",
         f"The BagIt bag is not valid: {detail}",
         evidence={"detail": detail[:300]},
+    )
+
+
+def bag_invalid_finding(found: Finding) -> Finding:
+    """A bag error found by :func:`archive.bags.validate_bag`, as an intake refusal (its code kept)."""
+    return error(
+        "intake.bag_invalid",
+        f"Túi BagIt không hợp lệ: {found.message_vi}",
+        f"The BagIt bag is not valid: {found.message_en}",
+        path=found.path,
+        evidence={"bag_code": found.code, "detail": found.message_en[:300]},
     )
 
 
