@@ -21,7 +21,7 @@ import fcntl
 import os
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 __all__ = ["LOCK_DIR", "DrivingLocks"]
@@ -50,8 +50,7 @@ class DrivingLocks:
             yield
             return
         with self._thread_lock(submission_id):
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.root / f"{submission_id}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
+            fd = self._open(submission_id)
             try:
                 fcntl.lockf(fd, fcntl.LOCK_EX)
                 held.add(submission_id)
@@ -61,6 +60,27 @@ class DrivingLocks:
                     held.discard(submission_id)
             finally:
                 os.close(fd)  # closing releases the record lock
+
+    def _open(self, submission_id: str) -> int:
+        path = self.root / f"{submission_id}.lock"
+        for _ in range(10):  # the folder may be removed by forget() in another process meanwhile
+            self.root.mkdir(parents=True, exist_ok=True)
+            try:
+                return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
+            except FileNotFoundError:
+                continue
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
+
+    def forget(self, submission_id: str) -> None:
+        """Remove the lock file of a submission decided for good; call it while holding the lock.
+
+        A driver waiting on the removed file then gets its lock, re-reads the state, finds the
+        submission finished and does nothing; so does one that creates a new file. The lock
+        folder goes too once empty, so a quiet staging area holds nothing.
+        """
+        (self.root / f"{submission_id}.lock").unlink(missing_ok=True)
+        with suppress(OSError):  # not empty (another submission is being driven) or already gone
+            self.root.rmdir()
 
     def prune(self, finished: Iterable[str]) -> None:
         """Remove the lock files of submissions that are decided for good.

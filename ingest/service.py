@@ -229,7 +229,10 @@ class IngestService:
             except (ArchiveError, IngestError) as exc:
                 return BatchItem(source.path, error=exc)
             sid = received.submission_id
-            if received.state is SubmissionState.RECEIVED and sid not in self._prefetched:
+            mine = (
+                received.receipt is not None
+            )  # not the live one another receipt made (its driver checks it)
+            if mine and received.state is SubmissionState.RECEIVED and sid not in self._prefetched:
                 self._prefetch(sid)
                 started.append(sid)
             return BatchItem(source.path, received, submission_id=sid)
@@ -284,7 +287,13 @@ class IngestService:
                 state = self.validate(submission_id, progress=progress)
             if state is SubmissionState.ACCEPTED:
                 self.archive(submission_id, progress=progress)
-            return self.result(submission_id, receipt=receipt)
+            return self._finished(self.result(submission_id, receipt=receipt))
+
+    def _finished(self, result: IngestResult) -> IngestResult:
+        """Drop the driving-lock file once the submission is decided for good (under the lock)."""
+        if result.state not in _LIVE_STATES:
+            self.locks.forget(result.submission_id)
+        return result
 
     # -- receipt ----------------------------------------------------------------------------
     def receive(
@@ -465,7 +474,7 @@ class IngestService:
                 decided=True,
             )
             self.archive(submission_id, progress=progress)
-            return self.result(submission_id)
+            return self._finished(self.result(submission_id))
 
     def reject(self, submission_id: str, *, actor: events.Agent, reason: str) -> IngestResult:
         """Reject with a reason that goes back to the agency (vi/en as written by the archivist)."""
@@ -474,7 +483,7 @@ class IngestService:
         with self.locks.hold(submission_id):
             self._transition(submission_id, SubmissionState.REJECTED, actor, reason, decided=True)
             self._clean_staging(submission_id)
-            return self.result(submission_id)
+            return self._finished(self.result(submission_id))
 
     def withdraw(self, submission_id: str, *, actor: events.Agent, reason: str = "") -> IngestResult:
         """The agency withdraws (thu hồi) a submission that is not accepted yet (waits for a running drive)."""
@@ -487,7 +496,7 @@ class IngestService:
                 decided=True,
             )
             self._clean_staging(submission_id)
-            return self.result(submission_id)
+            return self._finished(self.result(submission_id))
 
     # -- packaging and accession ------------------------------------------------------------
     def archive(self, submission_id: str, *, progress: Progress | None = None) -> int:

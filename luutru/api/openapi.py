@@ -386,8 +386,10 @@ PATHS: dict[str, Any] = {
             "Thu hồi trước khi được chấp nhận",
             {
                 "200": _SUB_OK,
+                "400": _problem("JSON body nested over 64 levels (request.too_deep) or not JSON"),
                 "404": _problem("no such submission"),
                 "409": _problem("already accepted or decided"),
+                "413": _problem("JSON body over 64 KiB (request.too_large)"),
             },
             operationId="withdrawSubmission",
             parameters=[_ID],
