@@ -62,7 +62,7 @@ def ingest_cmd(
     svc = ctx.services
     code = agency_code or _agency_from(path)
     if code is None:
-        _agency_missing([(path, None)], as_json)
+        _agency_missing([(path, None)])
     agent = Agent.person(actor) if actor else Agent.organization(code)
     console = Console(stderr=True)
     try:
@@ -89,7 +89,7 @@ def _ingest_batch(
     while it packages this one; a dossier that fails is reported on its line and the batch goes on."""
     codes = [(path, agency_code or _agency_from(path)) for path in paths]
     if any(code is None for _, code in codes):  # refused before anything is received
-        _agency_missing(codes, as_json)
+        _agency_missing(codes)
     sources = [
         BatchSource(path, code, Agent.person(actor) if actor else Agent.organization(code))
         for path, code in codes
@@ -120,22 +120,12 @@ def _ingest_batch(
     sys.exit(0 if all_ok else 1)
 
 
-def _agency_missing(codes: list[tuple[Path, str | None]], as_json: bool) -> NoReturn:
-    """Refuse the whole run (exit 2, nothing received): some path names no agency and none was given.
-
-    With ``--json`` every path still gets its error line: ``ingest.agency_missing`` for those
-    whose metadata names no agency (or cannot be read), ``ingest.not_received`` for the others.
-    """
+def _agency_missing(codes: list[tuple[Path, str | None]]) -> NoReturn:
+    """Refuse the whole run as a usage error (exit 2, nothing received, stdout left empty even
+    with ``--json``, like any other usage error): some path names no agency and none was given."""
     unnamed = [str(p) for p, code in codes if code is None]
     message = "--agency CODE is required: the dossier does not name a registered agency"
-    if not as_json:
-        raise click.UsageError(message + (": " + ", ".join(unnamed) if len(codes) > 1 else ""))
-    for path, code in codes:
-        error = "ingest.agency_missing" if code is None else "ingest.not_received"
-        text = message if code is None else "not received: another path names no agency"
-        line = {"source": str(path), "submission": None, "status": "error", "error": text, "code": error}
-        click.echo(json.dumps(line, ensure_ascii=False))
-    sys.exit(2)
+    raise click.UsageError(message + (": " + ", ".join(unnamed) if len(codes) > 1 else ""))
 
 
 def _report_item(item: BatchItem, as_json: bool) -> bool:

@@ -44,16 +44,14 @@ def test_deep_metadata_json_gives_a_json_line_not_a_traceback(
     assert [f["code"] for f in line["findings"]] == ["intake.metadata_too_deep"]
 
 
-def test_deep_metadata_without_agency_is_a_json_error_line_per_path(
+def test_deep_metadata_without_agency_is_a_usage_error_not_a_traceback(
     tmp_path: Path, pki: TestPki, archive_env: dict[str, str]
 ) -> None:
     src = _deep_dossier(tmp_path / "deep", pki)
     result = CliRunner().invoke(cli, ["ingest", str(src), "--json"], env=archive_env)
-    assert result.exit_code == 2, result.output  # usage: nothing received
-    assert "Traceback" not in result.output
-    line = json.loads(result.stdout)
-    assert line["status"] == "error" and line["code"] == "ingest.agency_missing"
-    assert line["source"] == str(src) and line["submission"] is None
+    assert result.exit_code == 2, result.output  # usage: the agency cannot be read, nothing received
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+    assert result.stdout == "" and "--agency" in result.stderr
 
 
 def test_metadata_validate_exits_2_on_deep_json(tmp_path: Path, archive_env: dict[str, str]) -> None:
