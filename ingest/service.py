@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -229,9 +229,8 @@ class IngestService:
             except (ArchiveError, IngestError) as exc:
                 return BatchItem(source.path, error=exc)
             sid = received.submission_id
-            mine = (
-                received.receipt is not None
-            )  # not the live one another receipt made (its driver checks it)
+            # a receipt of its own, not the live submission an identical one made (its driver checks it)
+            mine = received.receipt is not None
             if mine and received.state is SubmissionState.RECEIVED and sid not in self._prefetched:
                 self._prefetch(sid)
                 started.append(sid)
@@ -346,13 +345,7 @@ class IngestService:
     def _live_submission(self, agency_id: int, digest: str) -> IngestResult | None:
         """The agency's live submission with this content digest (the first of identical ones)."""
         with self.sessions() as s:
-            live = s.scalar(
-                select(Submission).where(
-                    Submission.agency_id == agency_id,
-                    Submission.content_digest == digest,
-                    Submission.state.not_in([SubmissionState.REJECTED, SubmissionState.WITHDRAWN]),
-                )
-            )
+            live = s.scalar(_live_content(agency_id, digest))
             return None if live is None else IngestResult(live.id, live.state, (), None, live.dossier_code)
 
     def _record_receipt(
@@ -366,13 +359,7 @@ class IngestService:
     ) -> IngestResult:
         """Insert the submission, or return the live one with the same content (staging removed)."""
         with self.sessions() as s, s.begin():
-            live = s.scalar(
-                select(Submission).where(
-                    Submission.agency_id == agency_id,
-                    Submission.content_digest == digest,
-                    Submission.state.not_in([SubmissionState.REJECTED, SubmissionState.WITHDRAWN]),
-                )
-            )
+            live = s.scalar(_live_content(agency_id, digest))
             if live is not None:
                 shutil.rmtree(staged.root, ignore_errors=True)
                 return IngestResult(live.id, live.state, (), None, live.dossier_code)
@@ -773,6 +760,15 @@ class IngestService:
             outcome=Outcome.FAILURE if new is SubmissionState.REJECTED else Outcome.SUCCESS,
             detail=f"{old.value} → {new.value}: {reason}", data={"from": old.value, "to": new.value},
         )  # fmt: skip
+
+
+def _live_content(agency_id: int, digest: str) -> Select[Submission]:
+    """The agency's live submission of this content (at most one: ``uq_submission_live_content``)."""
+    return select(Submission).where(
+        Submission.agency_id == agency_id,
+        Submission.content_digest == digest,
+        Submission.state.not_in([SubmissionState.REJECTED, SubmissionState.WITHDRAWN]),
+    )
 
 
 def _metadata_doc(staged: StagedSubmission) -> dict[str, Any]:
