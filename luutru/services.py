@@ -76,7 +76,8 @@ class Services:
             formats=FormatPolicy(frozenset(x.lower() for x in s.accepted_formats)),
             trust_roots=tuple(load_trust_roots(s.trust_path)),
             verapdf=find_verapdf(s.verapdf_path or None),
-            clamscan=find_clamscan(s.clamscan_path or None),
+            clamscan=find_clamscan(s.clamscan_path or None, s.clamav_database_path),
+            clamav_database=s.clamav_database_path,
             profile_overrides=s.profile_overrides,
         )
         config = IngestConfig(
@@ -93,14 +94,24 @@ class Services:
             office_days=s.office_days,
             holidays=frozenset(date.fromisoformat(h) for h in s.holidays),
         )
-        return IngestService(self.sessions, config, self.replicas)
+        from luutru.evidence import anchor_after
+
+        return IngestService(
+            self.sessions, config, self.replicas, after_accession=anchor_after(self, "accession")
+        )
 
     @cached_property
     def search(self) -> SearchService:
         from search.service import SearchService, open_index
 
         s = self.settings
-        index = open_index(s.search_backend, fts5_path=s.search_db_path, es_url=s.es_url, es_index=s.es_index)
+        index = open_index(
+            s.search_backend,
+            fts5_path=s.search_db_path,
+            es_url=s.es_url,
+            es_index=s.es_index,
+            time_budget_s=s.search_time_budget_ms / 1000,
+        )
         return SearchService(
             self.sessions, index, self.replicas, ocr_languages=s.ocr_languages, work_dir=s.staging_path
         )
