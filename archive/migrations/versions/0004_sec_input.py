@@ -1,7 +1,7 @@
 """one live submission per agency and content (two identical submissions at once: one wins)
 
-Revision ID: 0003_sec_input
-Revises: 0002
+Revision ID: 0004_sec_input
+Revises: 0003_sec_evidence
 Create Date: 2026-12-04 17:40:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_sec_input"
-down_revision: str | None = "0002"
+revision: str = "0004_sec_input"
+down_revision: str | None = "0003_sec_evidence"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
