@@ -32,47 +32,48 @@ _HEX_LEN = {"md5": 32, "sha1": 40, "sha224": 56, "sha256": 64, "sha384": 96, "sh
 _MANIFEST_RE = re.compile(r"^(tag)?manifest-([A-Za-z0-9]+)\.txt$")
 _PERCENT_RE = re.compile(r"%(0A|0D|25)", re.IGNORECASE)
 _PERCENT_DECODE = {"0a": "\n", "0d": "\r", "25": "%"}
+_LINE_END = re.compile(r"\r\n|\n|\r")  # RFC 8493 §2: LF, CR LF or CR
+_DECLARATION = (
+    re.compile(r"BagIt-Version: [0-9]+\.[0-9]+"),
+    re.compile(r"Tag-File-Character-Encoding: [A-Za-z0-9._:()+-]+"),
+)
+# RFC 8493 §2.1.3: the checksum, then one or more spaces or tabs, then the path.
+_MANIFEST_LINE = re.compile(r"([0-9A-Fa-f]+)[ \t]+(.+)")
 
 Progress = Callable[[int], None]
 
 
-@dataclass(frozen=True, slots=True)
-class Issue:
-    """One problem with a bag; ``code`` is stable (``bag.checksum_mismatch``)."""
-
-    code: str
-    message: str  # English
-    message_vi: str = ""
-    path: str | None = None  # path inside the bag, when the issue is about one file
-
-    def to_json(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
-
-    def to_finding(self, severity: Severity) -> Finding:
-        return Finding(self.code, severity, self.message_vi or self.message, self.message, path=self.path)
+def _issue_json(f: Finding) -> dict[str, str]:
+    """One entry of ``luutru bag validate --json``: ``code`` and ``message`` (English), ``message_vi``."""
+    return {"code": f.code, "message": f.message_en, "message_vi": f.message_vi}
 
 
 @dataclass(slots=True)
 class BagReport:
-    """Outcome of :func:`validate_bag`; ``valid`` is true exactly when ``errors`` is empty."""
+    """Outcome of :func:`validate_bag`; ``valid`` is true exactly when ``errors`` is empty.
+
+    ``errors`` and ``warnings`` are :class:`~archive.findings.Finding` (severity error and
+    warning, ``path`` inside the bag). ``manifests`` holds each payload manifest as read —
+    ``{algorithm: {path relative to the bag, normalised: lower-case checksum}}`` — so intake
+    compares received files with them without parsing the manifests a second time.
+    """
 
     valid: bool
     version: str
-    errors: list[Issue] = field(default_factory=list)
-    warnings: list[Issue] = field(default_factory=list)
+    errors: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+    manifests: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "valid": self.valid,
-            "errors": [i.to_json() for i in self.errors],
-            "warnings": [i.to_json() for i in self.warnings],
+            "errors": [_issue_json(i) for i in self.errors],
+            "warnings": [_issue_json(i) for i in self.warnings],
         }
 
     def findings(self) -> list[Finding]:
-        """Return errors and warnings as findings (for an ingest receipt or a PREMIS event)."""
-        return [i.to_finding(Severity.ERROR) for i in self.errors] + [
-            i.to_finding(Severity.WARNING) for i in self.warnings
-        ]
+        """Return errors and warnings together (for an ingest receipt or a PREMIS event)."""
+        return [*self.errors, *self.warnings]
 
 
 def digest_file(path: Path, algorithms: Iterable[str], progress: Progress | None = None) -> dict[str, str]:
@@ -127,10 +128,10 @@ class _Checker:
         self.old = False
 
     def error(self, code: str, en: str, vi: str, path: str | None = None) -> None:
-        self.report.errors.append(Issue(code, en, vi, path))
+        self.report.errors.append(Finding(code, Severity.ERROR, vi, en, path=path))
 
     def warn(self, code: str, en: str, vi: str, path: str | None = None) -> None:
-        self.report.warnings.append(Issue(code, en, vi, path))
+        self.report.warnings.append(Finding(code, Severity.WARNING, vi, en, path=path))
 
     def run(self) -> BagReport:
         if not self.root.is_dir():
@@ -141,19 +142,33 @@ class _Checker:
         return self.report
 
     def read_declaration(self) -> bool:
+        """Check ``bagit.txt`` as RFC 8493 §2.1.1 says: UTF-8 without a BOM, exactly two lines
+        ``BagIt-Version: M.N`` and ``Tag-File-Character-Encoding: ENCODING`` in this order, one
+        space after each colon. A bag of an earlier draft (0.93–0.97) is accepted with a warning,
+        and so is its declaration's loose spacing, which those drafts did not pin down."""
         decl = self.root / "bagit.txt"
         if not decl.is_file():
             self.error("bag.declaration_missing", "bagit.txt is missing", "thiếu tệp bagit.txt")
             return False
-        raw = decl.read_bytes()[:4096]
+        with decl.open("rb") as fh:
+            raw = fh.read(4097)
+        if len(raw) > 4096:
+            self.error("bag.declaration_invalid", "bagit.txt is too long", "bagit.txt quá dài")
+            return False
         if raw.startswith(b"\xef\xbb\xbf"):
-            self.warn("bag.declaration_bom", "bagit.txt starts with a UTF-8 BOM", "bagit.txt có BOM UTF-8")
+            self.error(
+                "bag.declaration_bom",
+                "bagit.txt starts with a byte-order mark (RFC 8493 §2.1.1: it must not)",
+                "bagit.txt bắt đầu bằng BOM (RFC 8493 §2.1.1 không cho phép)",
+                "bagit.txt",
+            )
             raw = raw[3:]
         try:
-            items = dict(parse_tag_file(raw.decode("utf-8")))
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
             self.error("bag.declaration_invalid", "bagit.txt is not UTF-8", "bagit.txt không mã hóa UTF-8")
             return False
+        items = dict(parse_tag_file(text))
         version = items.get("BagIt-Version", "")
         self.report.version = version
         if version not in SUPPORTED_VERSIONS:
@@ -178,13 +193,38 @@ class _Checker:
                 "bagit.txt thiếu Tag-File-Character-Encoding",
             )
             return False
+        self.check_declaration_lines(text)
         try:
             "".encode(enc)
         except LookupError:
             self.error("bag.declaration_invalid", f"unknown encoding {enc!r}", f"bảng mã không rõ {enc!r}")
             return False
+        if enc.replace("-", "").replace("_", "").upper() != "UTF8":
+            self.warn(
+                "bag.encoding_not_utf8",
+                f"tag files are encoded in {enc}; RFC 8493 recommends UTF-8",
+                f"tệp thẻ mã hóa {enc}; RFC 8493 khuyến nghị UTF-8",
+                "bagit.txt",
+            )
         self.encoding = enc
         return True
+
+    def check_declaration_lines(self, text: str) -> None:
+        """The exact two-line form; an error for 1.0, a warning for the earlier drafts."""
+        lines = _LINE_END.split(text)
+        if lines and lines[-1] == "":
+            lines.pop()  # the line ending of the last line
+        if len(lines) == 2 and _DECLARATION[0].fullmatch(lines[0]) and _DECLARATION[1].fullmatch(lines[1]):
+            return
+        report = self.warn if self.old else self.error
+        report(
+            "bag.declaration_invalid",
+            "bagit.txt must be exactly the two lines 'BagIt-Version: M.N' and "
+            "'Tag-File-Character-Encoding: ENCODING' (one space after each colon, nothing else)",
+            "bagit.txt phải đúng hai dòng 'BagIt-Version: M.N' và "
+            "'Tag-File-Character-Encoding: ENCODING' (một dấu cách sau dấu hai chấm, không gì khác)",
+            "bagit.txt",
+        )
 
     def read_text(self, path: Path) -> str | None:
         try:
@@ -226,6 +266,7 @@ class _Checker:
                 continue
             parsed = self.parse_manifest(entry, alg, tag=bool(m.group(1)))
             (tag_manifests if m.group(1) else payload_manifests)[alg] = parsed
+        self.report.manifests = payload_manifests
         if not payload_manifests:
             self.error(
                 "bag.no_payload_manifest",
@@ -252,10 +293,14 @@ class _Checker:
         text = self.read_text(path)
         if text is None:
             return entries
-        for lineno, line in enumerate(text.splitlines(), 1):
+        for lineno, line in enumerate(_LINE_END.split(text), 1):
             if not line.strip():
                 continue
-            parts = line.strip().split(None, 1) if self.old else line.rstrip("\r").split(None, 1)
+            if self.old:
+                parts = line.strip().split(None, 1)
+            else:
+                match = _MANIFEST_LINE.fullmatch(line)
+                parts = [match.group(1), match.group(2)] if match else []
             checksum = parts[0].lower() if parts else ""
             if len(parts) != 2 or len(checksum) != _HEX_LEN[alg] or not _is_hex(checksum):
                 self.error(
@@ -266,7 +311,7 @@ class _Checker:
                 )
                 continue
             rel = parts[1].lstrip("*") if self.old else decode_manifest_path(parts[1])
-            rel = rel.replace("\\", "/") if self.old else rel
+            rel = _without_dot_segments(rel.replace("\\", "/") if self.old else rel)
             if not self.safe_path(rel, path.name):
                 continue
             if not tag and not rel.startswith("data/"):
@@ -447,6 +492,17 @@ class _Checker:
                         )
 
 
+def _without_dot_segments(rel: str) -> str:
+    """``./data/a.txt`` → ``data/a.txt``: drop ``.`` segments, as bagit-python's normpath does.
+
+    RFC 8493 §2.1.3 asks for a path relative to the bag; ``./`` adds nothing to it. ``..``
+    segments are kept, so :meth:`_Checker.safe_path` still refuses them.
+    """
+    if "./" not in rel and not rel.endswith("/."):
+        return rel
+    return "/".join(part for part in rel.split("/") if part != ".")
+
+
 def _is_hex(text: str) -> bool:
     return all(c in "0123456789abcdef" for c in text)
 
@@ -456,7 +512,7 @@ def validate_bag(path: Path, *, fast: bool = False, progress: Progress | None = 
 
     ``fast`` checks structure, completeness and Payload-Oxum only, without reading payload
     bytes. ``progress`` receives the number of bytes read after each 1 MiB chunk. Never
-    raises for a bad bag; every problem is an :class:`Issue` in the report.
+    raises for a bad bag; every problem is a :class:`~archive.findings.Finding` in the report.
     """
     return _Checker(Path(path), fast, progress).run()
 
@@ -467,15 +523,16 @@ def bag_validate_main(path: Path, *, fast: bool = False) -> tuple[int, BagReport
     if not path.exists() or not path.is_dir() or not os.access(path, os.R_OK | os.X_OK):
         report = BagReport(valid=False, version="")
         report.errors.append(
-            Issue(
-                "bag.not_found", f"not a readable directory: {path}", f"không phải thư mục đọc được: {path}"
+            Finding(
+                "bag.not_found", Severity.ERROR, f"không phải thư mục đọc được: {path}",
+                f"not a readable directory: {path}",
             )
-        )
+        )  # fmt: skip
         return 2, report
     try:
         report = validate_bag(path, fast=fast)
     except OSError as exc:
         report = BagReport(valid=False, version="")
-        report.errors.append(Issue("bag.io_error", str(exc), f"lỗi vào/ra: {exc}"))
+        report.errors.append(Finding("bag.io_error", Severity.ERROR, f"lỗi vào/ra: {exc}", str(exc)))
         return 2, report
     return (0 if report.valid else 1), report

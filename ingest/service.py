@@ -17,7 +17,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive import events
@@ -45,10 +46,12 @@ from archive.fixity.hashing import sha256_file
 from archive.storage import Replica
 from archive.vntime import utcnow
 from ingest.assemble import accession_request, build_packages, keeping_archive
+from ingest.driving import LOCK_DIR, DrivingLocks
 from ingest.errors import IngestError
 from ingest.intake import (
     IntakeLimits,
     IntakeRejected,
+    Receipt,
     StagedFile,
     StagedSubmission,
     make_receipt,
@@ -177,6 +180,7 @@ class IngestService:
         after_accession: Callable[[int], object] | None = None,
     ) -> None:
         self.sessions, self.config, self.replicas = sessions, config, replicas
+        self.locks = DrivingLocks(config.staging_root)  # one driver per submission at a time
         # Called with the package id once an AIP is committed (luutru anchors the event chain
         # there); it must not raise: the accession already stands.
         self.after_accession = after_accession
@@ -237,7 +241,9 @@ class IngestService:
             except (ArchiveError, IngestError) as exc:
                 return BatchItem(source.path, error=exc)
             sid = received.submission_id
-            if received.state is SubmissionState.RECEIVED and sid not in self._prefetched:
+            # a receipt of its own, not the live submission an identical one made (its driver checks it)
+            mine = received.receipt is not None
+            if mine and received.state is SubmissionState.RECEIVED and sid not in self._prefetched:
                 self._prefetch(sid)
                 started.append(sid)
             return BatchItem(source.path, received, submission_id=sid)
@@ -280,13 +286,25 @@ class IngestService:
         progress: Progress | None = None,
         receipt: Mapping[str, Any] | None = None,
     ) -> IngestResult:
-        """Take a submission as far as it can go now (also what recovery after a crash runs)."""
-        state = self._state(submission_id)
-        if state in (SubmissionState.RECEIVED, SubmissionState.VALIDATING):
-            state = self.validate(submission_id, progress=progress)
-        if state is SubmissionState.ACCEPTED:
-            self.archive(submission_id, progress=progress)
-        return self.result(submission_id, receipt=receipt)
+        """Take a submission as far as it can go now (also what recovery after a crash runs).
+
+        Holds the submission's driving lock throughout: a second caller for the same submission
+        (an identical ingest started at the same time) waits, then reports the outcome the first
+        reached; the state is read only once the lock is held.
+        """
+        with self.locks.hold(submission_id):
+            state = self._state(submission_id)
+            if state in (SubmissionState.RECEIVED, SubmissionState.VALIDATING):
+                state = self.validate(submission_id, progress=progress)
+            if state is SubmissionState.ACCEPTED:
+                self.archive(submission_id, progress=progress)
+            return self._finished(self.result(submission_id, receipt=receipt))
+
+    def _finished(self, result: IngestResult) -> IngestResult:
+        """Drop the driving-lock file once the submission is decided for good (under the lock)."""
+        if result.state not in _LIVE_STATES:
+            self.locks.forget(result.submission_id)
+        return result
 
     # -- receipt ----------------------------------------------------------------------------
     def receive(
@@ -327,14 +345,33 @@ class IngestService:
             office_days=self.config.office_days,
             holidays=self.config.holidays,
         )
+        try:
+            return self._record_receipt(staged, agency_id, digest, receipt, actor, source_kind)
+        except IntegrityError:  # an identical submission was recorded meanwhile (unique index)
+            live = self._live_submission(agency_id, digest)
+            if live is None:
+                raise
+            shutil.rmtree(staged.root, ignore_errors=True)
+            return live
+
+    def _live_submission(self, agency_id: int, digest: str) -> IngestResult | None:
+        """The agency's live submission with this content digest (the first of identical ones)."""
+        with self.sessions() as s:
+            live = s.scalar(_live_content(agency_id, digest))
+            return None if live is None else IngestResult(live.id, live.state, (), None, live.dossier_code)
+
+    def _record_receipt(
+        self,
+        staged: StagedSubmission,
+        agency_id: int,
+        digest: str,
+        receipt: Receipt,
+        actor: events.Agent,
+        source_kind: str,
+    ) -> IngestResult:
+        """Insert the submission, or return the live one with the same content (staging removed)."""
         with self.sessions() as s, s.begin():
-            live = s.scalar(
-                select(Submission).where(
-                    Submission.agency_id == agency_id,
-                    Submission.content_digest == digest,
-                    Submission.state.not_in([SubmissionState.REJECTED, SubmissionState.WITHDRAWN]),
-                )
-            )
+            live = s.scalar(_live_content(agency_id, digest))
             if live is not None:
                 shutil.rmtree(staged.root, ignore_errors=True)
                 return IngestResult(live.id, live.state, (), None, live.dossier_code)
@@ -378,8 +415,9 @@ class IngestService:
     def validate(self, submission_id: str, *, progress: Progress | None = None) -> SubmissionState:
         """Run every check; errors reject, warnings go to review, clean ones are accepted (if policy allows)."""
         self._transition(submission_id, SubmissionState.VALIDATING, None, "validation started", quiet=True)
+        received = self._intake_findings(submission_id)
         ins, steps = self._inspect(submission_id, progress)
-        findings = list(ins.findings)
+        findings = [*received, *ins.findings]  # intake's warnings (empty file…) weigh in the decision
         self._inspected.clear()  # keep at most one: inspections hold per-file reports
         worst = {f.severity for f in findings}
         if Severity.ERROR in worst:
@@ -426,27 +464,38 @@ class IngestService:
         self, submission_id: str, *, actor: events.Agent, reason: str = "", progress: Progress | None = None
     ) -> IngestResult:
         """An archivist accepts a submission in review; it is archived at once."""
-        self._transition(
-            submission_id, SubmissionState.ACCEPTED, actor, reason or "accepted by archivist", decided=True
-        )
-        self.archive(submission_id, progress=progress)
-        return self.result(submission_id)
+        with self.locks.hold(submission_id):
+            self._transition(
+                submission_id,
+                SubmissionState.ACCEPTED,
+                actor,
+                reason or "accepted by archivist",
+                decided=True,
+            )
+            self.archive(submission_id, progress=progress)
+            return self._finished(self.result(submission_id))
 
     def reject(self, submission_id: str, *, actor: events.Agent, reason: str) -> IngestResult:
         """Reject with a reason that goes back to the agency (vi/en as written by the archivist)."""
         if not reason.strip():
             raise Conflict("a rejection needs a reason (lý do từ chối)")
-        self._transition(submission_id, SubmissionState.REJECTED, actor, reason, decided=True)
-        self._clean_staging(submission_id)
-        return self.result(submission_id)
+        with self.locks.hold(submission_id):
+            self._transition(submission_id, SubmissionState.REJECTED, actor, reason, decided=True)
+            self._clean_staging(submission_id)
+            return self._finished(self.result(submission_id))
 
     def withdraw(self, submission_id: str, *, actor: events.Agent, reason: str = "") -> IngestResult:
-        """The agency withdraws (thu hồi) a submission that is not accepted yet."""
-        self._transition(
-            submission_id, SubmissionState.WITHDRAWN, actor, reason or "withdrawn by the agency", decided=True
-        )
-        self._clean_staging(submission_id)
-        return self.result(submission_id)
+        """The agency withdraws (thu hồi) a submission that is not accepted yet (waits for a running drive)."""
+        with self.locks.hold(submission_id):
+            self._transition(
+                submission_id,
+                SubmissionState.WITHDRAWN,
+                actor,
+                reason or "withdrawn by the agency",
+                decided=True,
+            )
+            self._clean_staging(submission_id)
+            return self._finished(self.result(submission_id))
 
     # -- packaging and accession ------------------------------------------------------------
     def archive(self, submission_id: str, *, progress: Progress | None = None) -> int:
@@ -513,8 +562,11 @@ class IngestService:
         root = self.config.staging_root
         if root.is_dir():
             for child in root.iterdir():
+                if child.name == LOCK_DIR:
+                    continue
                 if child.is_dir() and str(child) not in known and not child.name.endswith(".work"):
                     shutil.rmtree(child, ignore_errors=True)
+            self._prune_locks()
         return pending
 
     def retry(
@@ -541,6 +593,20 @@ class IngestService:
                 data={"state": sub.state.value},
             )  # fmt: skip
         return self.continue_submission(submission_id, progress=progress)
+
+    def _prune_locks(self) -> None:
+        """Drop the driving-lock files of submissions decided for good (archived, rejected, withdrawn)."""
+        lock_dir = self.config.staging_root / LOCK_DIR
+        if not lock_dir.is_dir():
+            return
+        ids = [p.stem for p in lock_dir.glob("*.lock")]
+        with self.sessions() as s:
+            final = set(
+                s.scalars(
+                    select(Submission.id).where(Submission.id.in_(ids), Submission.state.not_in(_LIVE_STATES))
+                )
+            )
+        self.locks.prune(final)
 
     # -- queries ----------------------------------------------------------------------------
     def result(self, submission_id: str, receipt: Mapping[str, Any] | None = None) -> IngestResult:
@@ -678,6 +744,12 @@ class IngestService:
                 received_at=sub.received_at,
             )
 
+    def _intake_findings(self, submission_id: str) -> list[Finding]:
+        """The findings recorded at receipt (no errors: those refuse at intake). Validation writes
+        the submission's findings only with its decision, so before that they are intake's."""
+        with self.sessions() as s:
+            return [Finding.from_json(f) for f in self._get(s, submission_id).findings]
+
     def _work_dir(self, submission_id: str) -> Path:
         return self.config.staging_root / f"{submission_id}.work"
 
@@ -737,6 +809,15 @@ class IngestService:
             outcome=Outcome.FAILURE if new is SubmissionState.REJECTED else Outcome.SUCCESS,
             detail=f"{old.value} → {new.value}: {reason}", data={"from": old.value, "to": new.value},
         )  # fmt: skip
+
+
+def _live_content(agency_id: int, digest: str) -> Select[Submission]:
+    """The agency's live submission of this content (at most one: ``uq_submission_live_content``)."""
+    return select(Submission).where(
+        Submission.agency_id == agency_id,
+        Submission.content_digest == digest,
+        Submission.state.not_in([SubmissionState.REJECTED, SubmissionState.WITHDRAWN]),
+    )
 
 
 def _metadata_doc(staged: StagedSubmission) -> dict[str, Any]:

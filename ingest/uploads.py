@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from archive import events
+from archive import boundedjson, events
 from archive.catalog import Agency, EventType, Submission, SubmissionState
 from archive.catalog.upload import ApiUpload, ApiUploadFile, UploadState
 from archive.errors import Conflict, NotFound
@@ -73,6 +73,7 @@ class UploadLimits:
     max_bytes: int = 20 * 1024**3
     max_file_bytes: int = 8 * 1024**3
     chunk_size: int = 8 * CHUNK
+    max_plan_bytes: int = boundedjson.MAX_METADATA_BYTES  # the JSON body that opens an upload
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from archive.catalog.base import Base, enum_column, new_uuid
@@ -53,6 +53,10 @@ SUBMISSION_TRANSITIONS: dict[SubmissionState, frozenset[SubmissionState]] = {
 }
 
 
+# Submissions that count for "the same content again": all but the refused and the withdrawn.
+LIVE_CONTENT = text("content_digest IS NOT NULL AND state NOT IN ('rejected', 'withdrawn')")
+
+
 class Submission(Base):
     __tablename__ = "submission"
 
@@ -88,6 +92,16 @@ class Submission(Base):
     __table_args__ = (
         UniqueConstraint("agency_id", "idempotency_key", name="uq_submission_agency_idempotency"),
         Index("ix_submission_agency_state", "agency_id", "state"),
+        # At most one live submission per agency and content: two identical submissions arriving
+        # at once cannot both be inserted, whatever process or machine receives them.
+        Index(
+            "uq_submission_live_content",
+            "agency_id",
+            "content_digest",
+            unique=True,
+            sqlite_where=LIVE_CONTENT,
+            postgresql_where=LIVE_CONTENT,
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from archive.boundedjson import JsonRefused
 from archive.errors import ArchiveError
 from archive.findings import Finding, error, info, warning
 from archive.metadata.profile import Profile, available_profiles, load_profile
@@ -133,11 +134,12 @@ def validate_file(path: Path, profile: str | None = None, overrides: Path | None
         else:
             batch = [read_metadata(path)]
     except (ArchiveError, OSError, ValueError, KeyError) as exc:
+        vi, en = (exc.message_vi, exc.message_en) if isinstance(exc, JsonRefused) else (exc, exc)
         return [
             error(
                 "metadata.unreadable",
-                f"Không đọc được tệp dữ liệu đặc tả: {exc}",
-                f"Cannot read the metadata file: {exc}",
+                f"Không đọc được tệp dữ liệu đặc tả: {vi}",
+                f"Cannot read the metadata file: {en}",
                 path=path.name,
                 evidence={"error": type(exc).__name__},
             )

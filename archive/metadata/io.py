@@ -28,6 +28,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from archive import boundedjson
 from archive.metadata.ead import (
     ead_document_xml,
     ead_dossier_xml,
@@ -60,9 +61,12 @@ _DOCUMENT_SHEETS = {"văn bản", "van ban", "tài liệu", "tai lieu", "documen
 
 
 def read_json(path: Path) -> dict[str, Any]:
-    """Read a ``metadata.json``; raise ValueError when it is not a JSON object."""
-    with path.open("r", encoding="utf-8-sig") as fh:
-        data = json.load(fh)
+    """Read a ``metadata.json``; raise ValueError when it is not a JSON object.
+
+    Parsed by :func:`archive.boundedjson.load_file` (16 MiB, depth 64): a refused file raises
+    :class:`~archive.boundedjson.JsonRefused`, a ValueError, never RecursionError.
+    """
+    data = boundedjson.load_file(path)
     if not isinstance(data, dict):
         raise ValueError(f"{path.name}: expected a JSON object")
     return data

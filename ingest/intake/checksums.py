@@ -3,19 +3,20 @@
 Invariant 1 of the archive: nothing is accepted whose checksums at receipt differ from
 what the submitter declared. For a folder or a ZIP the declaration is the ``sha256`` of
 each document in ``metadata.json``; for a BagIt bag it is the payload manifest
-(``manifest-sha256.txt`` or ``manifest-sha512.txt``), checked line by line here.
+(``manifest-<algorithm>.txt``), read by :mod:`archive.bags` and compared file by file here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
-import re
 import unicodedata
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from archive.findings import Finding
+from archive.bags import validate_bag
+from archive.findings import Finding, Severity
 
 from . import refusals
 from .submission import StagedFile
@@ -25,13 +26,10 @@ __all__ = [
     "compare_declared",
     "hash_file",
     "hash_tree",
-    "read_manifest",
     "verify_bag_payload",
 ]
 
 CHUNK = 1024 * 1024  # read and write in 1 MiB pieces
-BAG_ALGORITHMS = ("sha256", "sha512")  # accepted payload manifests, strongest last
-_MANIFEST_LINE = re.compile(r"^([0-9A-Fa-f]+)[ \t]+(.+)$")
 
 
 def hash_file(path: Path, algorithm: str = "sha256") -> tuple[int, str]:
@@ -89,75 +87,39 @@ def compare_declared(
     return findings
 
 
-def _decode_manifest_path(text: str) -> str:
-    # BagIt 1.0 §2.1.3: CR, LF and % in paths are percent-encoded.
-    text = text.replace("%0D", "\r").replace("%0d", "\r").replace("%0A", "\n").replace("%0a", "\n")
-    return unicodedata.normalize("NFC", text.replace("%25", "%"))
-
-
-def read_manifest(path: Path) -> dict[str, str] | Finding:
-    """Parse a BagIt manifest into ``{path relative to data/: lower-case digest}``."""
-    entries: dict[str, str] = {}
-    try:
-        with path.open("r", encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                line = line.rstrip("\r\n")
-                if not line.strip():
-                    continue
-                match = _MANIFEST_LINE.match(line)
-                if match is None:
-                    return refusals.bag_invalid(f"{path.name} line {number} is malformed")
-                name = _decode_manifest_path(match.group(2).strip()).replace("\\", "/")
-                if not name.startswith("data/") or ".." in name.split("/"):
-                    return refusals.bag_invalid(f"{path.name} line {number} names a file outside data/")
-                entries[name.removeprefix("data/")] = match.group(1).lower()
-    except UnicodeDecodeError:
-        return refusals.bag_invalid(f"{path.name} is not UTF-8")
-    return entries
-
-
-def _check_oxum(bag_root: Path, payload: Mapping[str, StagedFile]) -> Finding | None:
-    info = bag_root / "bag-info.txt"
-    if not info.is_file():
-        return None
-    with info.open("r", encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            key, _, value = line.partition(":")
-            if key.strip().lower() == "payload-oxum":
-                octets, _, streams = value.strip().partition(".")
-                expected = f"{sum(f.size for f in payload.values())}.{len(payload)}"
-                if f"{octets}.{streams}" != expected:
-                    return refusals.bag_invalid(f"Payload-Oxum {value.strip()} but received {expected}")
-    return None
+# Bag warnings that weigh in the decision (review); the others are recorded as information:
+# a bag made by bagit-python (BagIt 0.97) or without Payload-Oxum is a valid bag (RFC 8493).
+_BAG_WARNINGS = frozenset({"bag.weak_algorithm", "bag.unicode_normalization", "bag.manifest_duplicate"})
 
 
 def verify_bag_payload(bag_root: Path, payload: Mapping[str, StagedFile]) -> list[Finding]:
-    """Check the bag's payload against its SHA-256 / SHA-512 manifests and Payload-Oxum.
+    """Check a staged bag with :func:`archive.bags.validate_bag` and its payload against every manifest.
 
-    ``payload`` is keyed by path relative to ``data/``. Every manifest line must match a
-    received file, and every received payload file must be in every accepted manifest.
+    The bag's structure (declaration, manifest syntax, completeness, Payload-Oxum) is checked
+    by the same validator as ``luutru bag validate`` (RFC 8493, BagIt 0.93–0.97), without
+    reading the payload; then each manifest checksum is compared with the file received —
+    the SHA-256 computed at staging, other algorithms hashed here. ``payload`` is keyed by
+    path relative to ``data/``. Errors refuse the bag (``intake.bag_invalid``,
+    ``intake.file_missing``, ``intake.checksum_mismatch``).
     """
-    manifests = [(alg, bag_root / f"manifest-{alg}.txt") for alg in BAG_ALGORITHMS]
-    present = [(alg, path) for alg, path in manifests if path.is_file()]
-    if not present:
-        return [refusals.bag_invalid("no manifest-sha256.txt or manifest-sha512.txt")]
+    report = validate_bag(bag_root, fast=True)
     findings: list[Finding] = []
-    for algorithm, manifest_path in present:
-        entries = read_manifest(manifest_path)
-        if isinstance(entries, Finding):
-            findings.append(entries)
-            continue
+    for found in report.findings():
+        rel = (found.path or "").removeprefix("data/")
+        if found.code == "bag.missing_file" and found.path and found.path.startswith("data/"):
+            findings.append(refusals.file_missing(rel))
+        elif found.severity is Severity.ERROR:
+            findings.append(refusals.bag_invalid_finding(found))
+        else:
+            weight = Severity.WARNING if found.code in _BAG_WARNINGS else Severity.INFO
+            findings.append(dataclasses.replace(found, severity=weight))
+    for algorithm, entries in sorted(report.manifests.items()):
         for rel, digest in sorted(entries.items()):
-            got = payload.get(rel)
+            key = unicodedata.normalize("NFC", rel.removeprefix("data/"))
+            got = payload.get(key)
             if got is None:
-                findings.append(refusals.file_missing(rel))
-                continue
-            actual = got.sha256 if algorithm == "sha256" else hash_file(bag_root / "data" / rel, algorithm)[1]
+                continue  # reported above as a missing file
+            actual = got.sha256 if algorithm == "sha256" else hash_file(bag_root / "data" / key, algorithm)[1]
             if actual != digest:
-                findings.append(refusals.checksum_mismatch(rel, algorithm, digest, actual))
-        for rel in sorted(set(payload) - set(entries)):
-            findings.append(refusals.bag_invalid(f"payload file {rel} is not in {manifest_path.name}"))
-    oxum = _check_oxum(bag_root, payload)
-    if oxum is not None:
-        findings.append(oxum)
+                findings.append(refusals.checksum_mismatch(key, algorithm, digest, actual))
     return findings

@@ -7,7 +7,6 @@ checked later by the metadata engine against the profile. See docs/submission-fo
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 import zipfile
@@ -17,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from archive import boundedjson
 from archive.findings import Finding
 
 from . import refusals
@@ -24,7 +24,7 @@ from . import refusals
 __all__ = ["METADATA_NAMES", "Declaration", "read_declaration"]
 
 METADATA_NAMES = ("metadata.json", "metadata.xlsx")
-MAX_METADATA_BYTES = 16 * 1024 * 1024
+MAX_METADATA_BYTES = boundedjson.MAX_METADATA_BYTES
 MAX_SHEET_ROWS = 100_000
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -75,14 +75,13 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _load_json(path: Path) -> Any | Finding:
-    name = path.name
-    if path.stat().st_size > MAX_METADATA_BYTES:
-        return refusals.metadata_invalid(name, f"larger than {MAX_METADATA_BYTES} bytes")
+    """Parse within the limits of :mod:`archive.boundedjson` (depth 64, 16 MiB): never recurses."""
     try:
-        with path.open("r", encoding="utf-8") as handle:
-            return json.load(handle, object_pairs_hook=_reject_duplicate_keys)
-    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
-        return refusals.metadata_invalid_json(name, str(exc))
+        return boundedjson.load_file(
+            path, max_bytes=MAX_METADATA_BYTES, object_pairs_hook=_reject_duplicate_keys
+        )
+    except boundedjson.JsonRefused as exc:
+        return refusals.metadata_refused(path.name, exc)
 
 
 def _cell(value: Any) -> Any:
@@ -94,6 +93,10 @@ def _cell(value: Any) -> Any:
     if isinstance(value, str):
         return value.strip()
     return value
+
+
+def _size(values: Any) -> int:
+    return sum(len(str(v)) + 4 for v in values if v is not None)
 
 
 def _load_xlsx(path: Path) -> Any | Finding:
@@ -110,11 +113,15 @@ def _load_xlsx(path: Path) -> Any | Finding:
         if "dossier" not in book.sheetnames or "documents" not in book.sheetnames:
             return refusals.metadata_invalid(name, "sheets 'dossier' and 'documents' are required")
         dossier: dict[str, Any] = {}
+        size = 0  # characters of the metadata read so far (an estimate of its JSON size)
         for count, row in enumerate(book["dossier"].iter_rows(min_row=2, values_only=True)):
             if count > MAX_SHEET_ROWS:
                 return refusals.metadata_invalid(name, "too many rows in sheet 'dossier'")
             if row and row[0] not in (None, "") and len(row) > 1 and row[1] not in (None, ""):
                 dossier[str(row[0]).strip()] = _cell(row[1])
+                size += _size(row[:2])
+                if size > MAX_METADATA_BYTES:
+                    return refusals.metadata_refused(name, boundedjson.too_large(size, MAX_METADATA_BYTES))
         profile = dossier.pop("profile", None)
         rows = book["documents"].iter_rows(values_only=True)
         header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
@@ -123,6 +130,9 @@ def _load_xlsx(path: Path) -> Any | Finding:
             if count > MAX_SHEET_ROWS:
                 return refusals.metadata_invalid(name, "too many rows in sheet 'documents'")
             doc = {h: _cell(v) for h, v in zip(header, row, strict=False) if h and v not in (None, "")}
+            size += _size(doc.values())
+            if size > MAX_METADATA_BYTES:  # the same limit as metadata.json, on what the sheets hold
+                return refusals.metadata_refused(name, boundedjson.too_large(size, MAX_METADATA_BYTES))
             if doc:
                 documents.append(doc)
     finally:

@@ -10,6 +10,7 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from archive.findings import Finding
 
@@ -18,7 +19,7 @@ from . import refusals
 __all__ = ["NameRegistry", "SafeName", "check_name", "raw_zip_name", "shown_name"]
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 control characters
 _ZIP_UTF8_FLAG = 0x800
 MAX_COMPONENT_BYTES = 255  # NAME_MAX on Linux file systems
 
@@ -58,7 +59,9 @@ def check_name(raw: bytes) -> SafeName | Finding:
     """Decode ``raw`` as UTF-8 and refuse absolute, escaping or malformed names.
 
     Backslashes count as separators (ZIP files made on Windows), so ``..\\x`` is refused
-    like ``../x``. Returns the NFC-normalised :class:`SafeName` or the refusal finding.
+    like ``../x``; so is a percent-encoded ``..`` (``%2e%2e/x``). Control characters and
+    components that end in a space or a dot are refused too. Returns the NFC-normalised
+    :class:`SafeName` or the refusal finding.
     """
     shown = shown_name(raw)
     try:
@@ -71,14 +74,31 @@ def check_name(raw: bytes) -> SafeName | Finding:
     if text.startswith("/") or _DRIVE.match(text):
         return refusals.absolute_path(text)
     pieces = text.split("/")
-    if ".." in pieces:
+    if ".." in pieces or ".." in _percent_decoded(text).replace("\\", "/").split("/"):
         return refusals.path_traversal(text)
     parts = tuple(unicodedata.normalize("NFC", p) for p in pieces if p not in ("", "."))
     if not parts:
         return refusals.invalid_name(text, "empty name")
+    if any(p != p.rstrip(" .") for p in parts):
+        # Windows drops them (`a.pdf ` and `a.pdf` are one file there), and they hide in listings
+        return refusals.invalid_name(text, "a component ends in a space or a dot")
     if any(len(p.encode("utf-8")) > MAX_COMPONENT_BYTES for p in parts):
         return refusals.invalid_name(text, f"a component is longer than {MAX_COMPONENT_BYTES} bytes")
     return SafeName(parts)
+
+
+def _percent_decoded(text: str) -> str:
+    """``text`` with percent-escapes undone until nothing changes (``%252e`` → ``%2e`` → ``.``).
+
+    A name is never percent-decoded to be stored; this only shows what a web server or a
+    tool that decodes it would see, so ``%2e%2e/x`` is refused like ``../x``.
+    """
+    for _ in range(4):
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
 
 
 @dataclass(slots=True)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from archive.boundedjson import JsonRefused
 from archive.findings import Finding, error, warning
 
 __all__ = [
     "absolute_path",
     "bag_invalid",
+    "bag_invalid_finding",
     "checksum_mismatch",
     "duplicate_name",
+    "empty_file",
     "encrypted_zip",
     "file_missing",
     "file_unlisted",
@@ -23,6 +26,7 @@ __all__ = [
     "metadata_invalid",
     "metadata_invalid_json",
     "metadata_missing",
+    "metadata_refused",
     "path_conflict",
     "path_traversal",
     "source_unreadable",
@@ -197,6 +201,20 @@ def metadata_invalid_json(name: str, detail: str) -> Finding:
     )
 
 
+def metadata_refused(name: str, exc: JsonRefused) -> Finding:
+    """The metadata file refused by the bounded JSON reader: too deep, too large or not JSON."""
+    if exc.code == "json.invalid":
+        return metadata_invalid_json(name, exc.message_en)
+    code = {"json.too_deep": "intake.metadata_too_deep", "json.too_large": "intake.metadata_too_large"}
+    return error(
+        code.get(exc.code, "intake.metadata_invalid_json"),
+        f"Tệp {name} bị từ chối: {exc.message_vi}",
+        f"{name} is refused: {exc.message_en}",
+        path=name,
+        evidence={k: v for k, v in exc.evidence.items() if isinstance(v, int)},
+    )
+
+
 def metadata_invalid(name: str, detail: str, field: str | None = None) -> Finding:
     return error(
         "intake.metadata_invalid",
@@ -217,6 +235,17 @@ def bag_invalid(detail: str) -> Finding:
     )
 
 
+def bag_invalid_finding(found: Finding) -> Finding:
+    """A bag error found by :func:`archive.bags.validate_bag`, as an intake refusal (its code kept)."""
+    return error(
+        "intake.bag_invalid",
+        f"Túi BagIt không hợp lệ: {found.message_vi}",
+        f"The BagIt bag is not valid: {found.message_en}",
+        path=found.path,
+        evidence={"bag_code": found.code, "detail": found.message_en[:300]},
+    )
+
+
 def checksum_mismatch(path: str, algorithm: str, declared: str, actual: str) -> Finding:
     return error(
         "intake.checksum_mismatch",
@@ -233,6 +262,15 @@ def file_missing(path: str) -> Finding:
         "intake.file_missing",
         f"Tệp được khai báo trong đặc tả nhưng không có trong gói nộp lưu: {path}",
         f"A file declared in the metadata is missing from the submission: {path}",
+        path=path,
+    )
+
+
+def empty_file(path: str) -> Finding:
+    return warning(
+        "intake.empty_file",
+        f"Tệp {path} rỗng (0 byte): cần người làm lưu trữ xem xét trước khi lưu.",
+        f"{path} is empty (0 bytes): an archivist must review it before it is archived.",
         path=path,
     )
 

@@ -63,6 +63,8 @@ def _verify(
     kind: SourceKind, content_root: Path, payload: dict[str, StagedFile], declaration: Declaration
 ) -> list[Finding]:
     findings = compare_declared(payload, declaration.declared, not_documents={declaration.metadata_file})
+    # a 0-byte document is most often a failed export or copy: never archived without a look
+    findings.extend(refusals.empty_file(p) for p in sorted(payload) if payload[p].size == 0)
     if kind in (SourceKind.BAG, SourceKind.ZIPPED_BAG):
         findings.extend(verify_bag_payload(content_root, payload))
     return findings

@@ -176,7 +176,7 @@ def build_aip(
     sip_dir, out_dir = Path(sip_dir), Path(out_dir)
     report = validate_bag(sip_dir, fast=True)
     if not report.valid:
-        raise InvalidPackage(str(sip_dir), [f"{i.code}: {i.message}" for i in report.errors])
+        raise InvalidPackage(str(sip_dir), [f"{i.code}: {i.message_en}" for i in report.errors])
     try:
         sip_mets = read_mets((sip_dir / "data" / ROOT_METS).read_bytes())
     except (OSError, etree.XMLSyntaxError) as exc:
@@ -427,7 +427,7 @@ def read_aip(path: Path, *, verify: bool = False) -> AipSummary:
     path = Path(path)
     report = validate_bag(path, fast=not verify)
     if not report.valid:
-        raise InvalidPackage(str(path), [f"{i.code}: {i.message}" for i in report.errors])
+        raise InvalidPackage(str(path), [f"{i.code}: {i.message_en}" for i in report.errors])
     data = path / "data"
     try:
         mets = read_mets((data / ROOT_METS).read_bytes())

@@ -10,6 +10,7 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
+from archive.boundedjson import MAX_DEPTH, MAX_METADATA_BYTES
 from ingest.uploads import MAX_PATH_CHARS
 from luutru.api.submissions import MAX_PAGE
 from luutru.config import DEFAULT_FORMATS
@@ -25,12 +26,18 @@ SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 # A file path as the upload service takes it (ingest.uploads.safe_path): relative, '/'-separated,
 # components of 1–255 characters (and at most 255 bytes in UTF-8), none '.' or '..', no backslash,
 # no control character, no drive letter, at most 300 characters in all.
-_CHAR = r"[^/\\\x00-\x1f\x7f]"
-_DIRS = rf"^(?![A-Za-z]:)(?:(?!\.\.?/){_CHAR}{{1,255}}/)*"
+_CHAR = r"[^/\\\x00-\x1f\x7f-\x9f]"
+# ingest/intake/names.py also refuses a component ending in a space or a dot, and '..' written
+# percent-encoded (the lookaheads; '%252e' and mixed forms are refused by the server too).
+_DIRS = (
+    r"^(?![A-Za-z]:)(?!.*[ .](?:/|$))(?!(?:.*/)?%2[eE]%2[eE](?:/|$))"
+    rf"(?:(?!\.\.?/){_CHAR}{{1,255}}/)*"
+)
 PATH_PATTERN = rf"{_DIRS}(?!\.\.?$){_CHAR}{{1,255}}$"
 PATH_RULES = (
     "Relative path with '/' separators; each component 1–255 characters and at most 255 bytes"
-    " in UTF-8, not '.' or '..', without backslash or control characters; no drive letter;"
+    " in UTF-8, not '.' or '..' (also not percent-encoded: '%2e%2e'), not ending in a space or a"
+    " dot, NFC; without backslash or control characters (C0, DEL, C1); no drive letter;"
     f" at most {MAX_PATH_CHARS} characters."
 )
 
@@ -155,6 +162,10 @@ SCHEMAS: dict[str, Any] = {
     },
     "SubmissionRequest": {
         "type": "object",
+        "description": "At most 16 MiB of JSON (413 request.too_large), arrays/objects nested at most "
+        "64 levels (400 request.too_deep).",
+        "x-max-body-bytes": MAX_METADATA_BYTES,
+        "x-max-depth": MAX_DEPTH,
         "required": ["metadata"],
         "properties": {"metadata": _ref("Metadata")},
         "example": {"metadata": EXAMPLE_METADATA},
@@ -309,9 +320,9 @@ PATHS: dict[str, Any] = {
                     "headers": {"Location": {"schema": {"type": "string"}}},
                 },
                 "200": {**_SUB_OK, "description": "the same request again (Idempotency-Key)"},
-                "400": _problem("malformed body or header"),
+                "400": _problem("malformed body or header; JSON nested over 64 levels (request.too_deep)"),
                 "409": _problem("Idempotency-Key reused with a different body"),
-                "413": _problem("too many or too large files"),
+                "413": _problem("body over 16 MiB (request.too_large); too many or too large files"),
                 "415": _problem("a file format is not accepted"),
                 "422": _problem("the metadata cannot make a plan"),
             },
@@ -435,8 +446,10 @@ PATHS: dict[str, Any] = {
             "Thu hồi trước khi được chấp nhận",
             {
                 "200": _SUB_OK,
+                "400": _problem("JSON body nested over 64 levels (request.too_deep) or not JSON"),
                 "404": _problem("no such submission"),
                 "409": _problem("already accepted or decided"),
+                "413": _problem("JSON body over 64 KiB (request.too_large)"),
             },
             operationId="withdrawSubmission",
             parameters=[_ID],

@@ -15,6 +15,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from sqlalchemy import func, select
 from werkzeug.exceptions import ClientDisconnected
 
+from archive import boundedjson
 from archive.catalog import Submission, SubmissionState, TokenScope
 from archive.catalog.upload import ApiUpload, UploadState
 from archive.errors import NotFound
@@ -29,6 +30,7 @@ from luutru.api.problems import Problem
 UPLOADING = "uploading"  # the API's state before finalising; then the submission's own state
 _RANGE = re.compile(r"^bytes ([0-9]{1,19})-([0-9]{1,19})/([0-9]{1,19}|\*)$")
 MAX_PER_PAGE = 100
+MAX_SMALL_BODY = 64 * 1024  # a withdrawal's {"reason": …}
 MAX_PAGE = 1000  # deeper pages: narrow the list with 'state' or 'since' (declared in the OpenAPI)
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 
@@ -121,12 +123,37 @@ def _render(sid: str, status: int = 200, **extra: Any) -> Response:
     return response
 
 
+def json_body(max_bytes: int) -> Any:
+    """The request's JSON body (None when it is not ``application/json``), within the limits of
+    :mod:`archive.boundedjson`: 413 over ``max_bytes``, 400 when too deep or not JSON. The body is
+    read at most ``max_bytes + 1`` bytes far, whatever Content-Length says."""
+    if not request.is_json:
+        return None
+    declared = request.content_length
+    if declared is not None and declared > max_bytes:
+        raise _refused(boundedjson.too_large(declared, max_bytes))
+    data = request.stream.read(max_bytes + 1)
+    try:
+        return boundedjson.loads(data, max_bytes=max_bytes)
+    except boundedjson.JsonRefused as exc:
+        raise _refused(exc) from None
+
+
+def _refused(exc: boundedjson.JsonRefused) -> Problem:
+    status = 413 if exc.code == "json.too_large" else 400
+    code = {"json.too_large": "request.too_large", "json.too_deep": "request.too_deep"}
+    problem = Problem(status, code.get(exc.code, "request.invalid_json"), exc.message_en, exc.message_vi)
+    if "limit" in exc.evidence:
+        problem.extra["limit"] = exc.evidence["limit"]
+    return problem
+
+
 # -- upload --------------------------------------------------------------------------------------
 @require(TokenScope.SUBMIT)
 def create() -> Response:
     """Open an upload session; the same Idempotency-Key with the same body returns the same one."""
     caller = authenticate()
-    body = request.get_json(silent=True)
+    body = json_body(uploads().limits.max_plan_bytes)
     if not isinstance(body, dict) or not isinstance(body.get("metadata"), dict):
         raise Problem(
             400,
@@ -229,7 +256,7 @@ def finalise(sid: str) -> Response:
 def withdraw(sid: str) -> Response:
     """Withdraw (thu hồi) before acceptance; 409 once accepted, archived or rejected."""
     caller = authenticate()
-    body = request.get_json(silent=True)
+    body = json_body(MAX_SMALL_BODY)
     reason = str(body.get("reason") or "")[:500] if isinstance(body, dict) else ""
     upload, sub = _load(sid, caller.agency_id)
     if upload is not None:

@@ -29,12 +29,12 @@ def bag_validate(path: Path, as_json: bool, fast: bool) -> None:
 
     code, report = bag_validate_main(path, fast=fast)
     for w in report.warnings:
-        click.echo(f"warning: {w.code}: {w.message}", err=True)
+        click.echo(f"warning: {w.code}: {w.message_vi} / {w.message_en}", err=True)
     if as_json:
         emit_json(report.to_json())
     else:
         for e in report.errors:
-            click.echo(f"error: {e.code}: {e.message}")
+            click.echo(f"error: {e.code}: {e.message_vi} / {e.message_en}")
         click.echo("valid" if report.valid else "invalid")
     sys.exit(code)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from contextlib import closing
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from rich.console import Console
@@ -18,11 +20,15 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from archive.errors import ArchiveError
+from archive import boundedjson
+from archive.errors import ArchiveError, Conflict, NotFound
 from archive.events import Agent
+from ingest.errors import IngestError
 from ingest.service import BatchItem, BatchSource, IngestResult
 from luutru.cli.context import CliContext, emit_json, pass_ctx
 from luutru.cli.records import print_findings
+
+log = logging.getLogger(__name__)
 
 EXIT = {"accepted": 0, "review": 0, "rejected": 1, "withdrawn": 1, "received": 0, "validating": 0}
 
@@ -56,7 +62,7 @@ def ingest_cmd(
     svc = ctx.services
     code = agency_code or _agency_from(path)
     if code is None:
-        raise click.UsageError("--agency CODE is required: the dossier does not name a registered agency")
+        _agency_missing([(path, None)])
     agent = Agent.person(actor) if actor else Agent.organization(code)
     console = Console(stderr=True)
     try:
@@ -68,8 +74,9 @@ def ingest_cmd(
             result = svc.ingest.ingest(
                 path, code, actor=agent, progress=lambda label: bar.update(task, description=label)
             )
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except Exception as exc:  # the CLI boundary: every failure still gets its documented line
+        _report_error(path, None, exc, as_json)
+        sys.exit(1)
     _report(result, as_json)
 
 
@@ -81,11 +88,8 @@ def _ingest_batch(
     The dossiers go through ``IngestService.ingest_many``, which checks the next dossier's files
     while it packages this one; a dossier that fails is reported on its line and the batch goes on."""
     codes = [(path, agency_code or _agency_from(path)) for path in paths]
-    unnamed = [str(p) for p, code in codes if code is None]
-    if unnamed:  # refused before anything is received, like one path without an agency
-        raise click.UsageError(
-            "--agency CODE is required: these dossiers do not name a registered agency: " + ", ".join(unnamed)
-        )
+    if any(code is None for _, code in codes):  # refused before anything is received
+        _agency_missing(codes)
     sources = [
         BatchSource(path, code, Agent.person(actor) if actor else Agent.organization(code))
         for path, code in codes
@@ -102,11 +106,26 @@ def _ingest_batch(
         def show(index: int, label: str) -> None:
             bar.update(task, description=f"{index + 1}/{len(sources)} {sources[index].path.name}: {label}")
 
-        with closing(ctx.services.ingest.ingest_many(sources, progress=show)) as items:
-            for item in items:
-                all_ok = _report_item(item, as_json) and all_ok
-                bar.advance(task)
+        done = 0
+        try:
+            with closing(ctx.services.ingest.ingest_many(sources, progress=show)) as items:
+                for item in items:
+                    all_ok = _report_item(item, as_json) and all_ok
+                    done += 1
+                    bar.advance(task)
+        except Exception as exc:  # the CLI boundary: the batch ends, every path left gets its line
+            for source in sources[done:]:
+                _report_error(source.path, None, exc, as_json)
+            all_ok = False
     sys.exit(0 if all_ok else 1)
+
+
+def _agency_missing(codes: list[tuple[Path, str | None]]) -> NoReturn:
+    """Refuse the whole run as a usage error (exit 2, nothing received, stdout left empty even
+    with ``--json``, like any other usage error): some path names no agency and none was given."""
+    unnamed = [str(p) for p, code in codes if code is None]
+    message = "--agency CODE is required: the dossier does not name a registered agency"
+    raise click.UsageError(message + (": " + ", ".join(unnamed) if len(codes) > 1 else ""))
 
 
 def _report_item(item: BatchItem, as_json: bool) -> bool:
@@ -121,14 +140,41 @@ def _report_item(item: BatchItem, as_json: bool) -> bool:
                 f"{item.source}: submission {result.submission_id}: {result.status} ({result.state.value})"
             )
         return result.status in ("accepted", "review")
+    _report_error(item.source, item.submission_id, item.error, as_json)
+    return False
+
+
+def _report_error(source: Path, submission_id: str | None, exc: BaseException | None, as_json: bool) -> None:
+    """Print the error line of one path (documented in docs/cli.md)."""
+    code, message = _error_line(exc)
     if as_json:
-        line = {"source": str(item.source), "submission": item.submission_id, "status": "error",
-                "error": str(item.error)}  # fmt: skip
+        line = {"source": str(source), "submission": submission_id, "status": "error",
+                "error": message, "code": code}  # fmt: skip
         click.echo(json.dumps(line, ensure_ascii=False))
     else:
-        where = f" (submission {item.submission_id})" if item.submission_id else ""
-        click.echo(f"{item.source}: error{where}: {item.error}")
-    return False
+        where = f" (submission {submission_id})" if submission_id else ""
+        click.echo(f"{source}: error{where}: {message}")
+
+
+def _error_line(exc: BaseException | None) -> tuple[str, str]:
+    """The stable ``code`` and the message of an error line; an unexpected error is logged here.
+
+    Errors raised on purpose (``ArchiveError``, ``IngestError``) carry their own message; any
+    other exception is a bug or a broken environment: its traceback goes to the log (stderr,
+    shown with ``-v``), never to stdout, and the line says only what failed.
+    """
+    if isinstance(exc, NotFound):
+        return "ingest.not_found", str(exc)
+    if isinstance(exc, Conflict):
+        return "ingest.conflict", str(exc)
+    if isinstance(exc, ArchiveError | IngestError):
+        return "ingest.failed", str(exc)
+    log.error("ingest failed unexpectedly: %s", type(exc).__name__)
+    log.info("traceback of the failed ingest", exc_info=exc)
+    name = type(exc).__name__ if exc is not None else "unknown"
+    return "ingest.unexpected_error", (
+        f"lỗi không mong đợi ({name}), đã ghi nhật ký / unexpected error ({name}), logged"
+    )
 
 
 def _agency_from(path: Path) -> str | None:
@@ -150,8 +196,8 @@ def _agency_from(path: Path) -> str | None:
     if raw is None:
         return None
     try:
-        dossier = json.loads(raw.decode("utf-8")).get("dossier") or {}
-    except (ValueError, AttributeError):
+        dossier = boundedjson.loads(raw).get("dossier") or {}
+    except (ValueError, AttributeError):  # refused (too deep, not JSON…): intake will say why
         return None
     code = dossier.get("organId") or dossier.get("OrganId")
     return str(code) if code else None

@@ -15,7 +15,6 @@ checking its bytes still hash to what was received, and cached by SHA-256 like p
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 import zipfile
@@ -29,7 +28,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from archive import events
+from archive import boundedjson, events
 from archive.catalog import Agency, Role, Submission, SubmissionFile, SubmissionState
 from archive.errors import Conflict, NotFound
 from archive.findings import Finding
@@ -207,10 +206,12 @@ def _as_zip(files: list[FileStorage], metadata: FileStorage | None, work: Path) 
         raise ValueError(_("Add the metadata.json that describes the files."))
     folder = work / "dossier"
     _save(metadata, folder / "metadata.json")
-    try:
-        meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    try:  # bounded: a deep or huge file is refused here, not a RecursionError (intake says why)
+        meta = boundedjson.load_file(folder / "metadata.json")
+    except boundedjson.JsonRefused as exc:
         raise ValueError(_("metadata.json is not valid JSON.")) from exc
+    if not isinstance(meta, dict):
+        raise ValueError(_("metadata.json is not valid JSON."))
     declared = {
         Path(str(d.get("file", ""))).name: str(d.get("file"))
         for d in meta.get("documents", [])

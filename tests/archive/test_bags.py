@@ -117,7 +117,7 @@ def test_file_listed_in_one_manifest_only_is_unlisted(tmp_path: Path) -> None:
     (bag / "manifest-sha512.txt").write_text("".join(line for line in lines if "a.txt" not in line))
     report = validate_bag(bag)
     assert codes(report.errors) == {"bag.unlisted_file"}
-    assert "manifest-sha512.txt" in report.errors[0].message
+    assert "manifest-sha512.txt" in report.errors[0].message_en
 
 
 @pytest.mark.parametrize("evil", ["../outside.txt", "data/../../outside.txt", "/etc/passwd", "C:/x.txt"])
@@ -142,7 +142,7 @@ def test_payload_oxum_mismatch(tmp_path: Path) -> None:
     bag = write_bag(tmp_path / "bag", oxum="999.2")
     report = validate_bag(bag, fast=True)
     assert codes(report.errors) == {"bag.oxum_mismatch"}
-    assert "999.2" in report.errors[0].message
+    assert "999.2" in report.errors[0].message_en
 
 
 def test_malformed_oxum_and_manifest_line(tmp_path: Path) -> None:
@@ -173,12 +173,15 @@ def test_missing_or_bad_declaration(tmp_path: Path) -> None:
     assert codes(validate_bag(bag).errors) == {"bag.declaration_invalid"}
 
 
-def test_bom_in_declaration_is_a_warning(tmp_path: Path) -> None:
+def test_bom_in_declaration_is_an_error(tmp_path: Path) -> None:
+    """RFC 8493 §2.1.1: the bag declaration MUST NOT contain a BOM (bagit-python agrees)."""
     bag = write_bag(tmp_path / "bag")
     (bag / "bagit.txt").write_bytes(b"\xef\xbb\xbfBagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
     report = validate_bag(bag)
-    assert report.valid
-    assert codes(report.warnings) == {"bag.declaration_bom"}
+    assert not report.valid
+    assert codes(report.errors) == {"bag.declaration_bom"}
+    with pytest.raises(bagit.BagValidationError):
+        bagit.Bag(str(bag)).validate()
 
 
 def test_tag_manifest_mismatch(tmp_path: Path) -> None:
@@ -258,7 +261,7 @@ def test_json_shape_and_cli_exit_codes(tmp_path: Path) -> None:
     assert code == 1
     data = report.to_json()
     assert set(data) == {"valid", "errors", "warnings"} and data["valid"] is False
-    assert data["errors"][0].keys() == {"code", "message"}
+    assert data["errors"][0].keys() == {"code", "message", "message_vi"}
     code, report = bag_validate_main(tmp_path / "nowhere")
     assert code == 2 and codes(report.errors) == {"bag.not_found"}
 
@@ -283,3 +286,117 @@ def test_unicode_normalization_difference_is_a_warning(tmp_path: Path) -> None:
     assert codes(report.warnings) == {"bag.unicode_normalization"}
     (bag / nfc).write_bytes(b"y")
     assert codes(validate_bag(bag).errors) == {"bag.checksum_mismatch"}
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        b"BagIt-Version:  1.0\nTag-File-Character-Encoding: UTF-8\n",  # two spaces
+        b"BagIt-Version : 1.0\nTag-File-Character-Encoding: UTF-8\n",  # space before the colon
+        b"BagIt-Version:\t1.0\nTag-File-Character-Encoding: UTF-8\n",  # a tab
+        b" BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",  # leading space
+        b"BagIt-Version: 1.0 \nTag-File-Character-Encoding: UTF-8\n",  # trailing space
+        b"Tag-File-Character-Encoding: UTF-8\nBagIt-Version: 1.0\n",  # wrong order
+        b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\nContact-Name: x\n",  # a third line
+        b"BagIt-Version: 1.0\n\nTag-File-Character-Encoding: UTF-8\n",  # a blank line between
+    ],
+)
+def test_declaration_not_exactly_two_lines_is_an_error_in_1_0(tmp_path: Path, declaration: bytes) -> None:
+    bag = write_bag(tmp_path / "bag")
+    (bag / "bagit.txt").write_bytes(declaration)
+    report = validate_bag(bag)
+    assert not report.valid and codes(report.errors) == {"bag.declaration_invalid"}
+    assert report.errors[0].path == "bagit.txt" and report.errors[0].message_vi
+
+
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n", b"\r"])
+def test_declaration_line_endings_lf_crlf_cr_are_all_valid(tmp_path: Path, ending: bytes) -> None:
+    bag = write_bag(tmp_path / "bag")
+    (bag / "bagit.txt").write_bytes(b"BagIt-Version: 1.0" + ending + b"Tag-File-Character-Encoding: UTF-8")
+    report = validate_bag(bag)
+    assert report.valid and not report.warnings, report.errors
+
+
+def test_loose_declaration_of_an_old_draft_is_a_warning(tmp_path: Path) -> None:
+    bag = write_bag(tmp_path / "bag", version="0.97")
+    (bag / "bagit.txt").write_bytes(b"BagIt-Version:  0.97\nTag-File-Character-Encoding:UTF-8\n")
+    report = validate_bag(bag)
+    assert report.valid, report.errors
+    assert codes(report.warnings) == {"bag.old_version", "bag.declaration_invalid"}
+
+
+@pytest.mark.parametrize("version", ["0.93", "0.94", "0.95", "0.96", "0.97"])
+def test_every_old_draft_is_valid_with_a_warning(tmp_path: Path, version: str) -> None:
+    report = validate_bag(write_bag(tmp_path / "bag", version=version))
+    assert report.valid and report.version == version, report.errors
+    assert codes(report.warnings) == {"bag.old_version"}
+
+
+def test_version_1_0_is_valid_without_warnings_and_bagit_python_agrees(tmp_path: Path) -> None:
+    bag = write_bag(tmp_path / "bag", tag_manifest=True)
+    report = validate_bag(bag)
+    assert report.valid and report.version == "1.0" and not report.warnings
+    assert bagit.Bag(str(bag)).is_valid()
+
+
+def test_dot_slash_manifest_paths_are_normalised(tmp_path: Path) -> None:
+    bag = write_bag(tmp_path / "bag", line="{digest}  ./{path}\n")
+    assert "./data/a.txt" in (bag / "manifest-sha256.txt").read_text()
+    report = validate_bag(bag)
+    assert report.valid and not report.warnings, report.errors
+    assert set(report.manifests["sha256"]) == set(FILES)
+    assert bagit.Bag(str(bag)).is_valid()  # bagit-python normalises the same way
+    (bag / "data/a.txt").write_bytes(b"Cong van so 13/UBND\n")  # and still checks the file
+    assert "bag.checksum_mismatch" in codes(validate_bag(bag).errors)
+
+
+def test_dot_slash_cannot_hide_a_traversal(tmp_path: Path) -> None:
+    bag = write_bag(tmp_path / "bag")
+    with (bag / "manifest-sha256.txt").open("a") as fh:
+        fh.write(f"{hashlib.sha256(b'x').hexdigest()}  ./data/./../../x.txt\n")
+    assert "bag.unsafe_path" in codes(validate_bag(bag).errors)
+
+
+def test_tab_separator_and_upper_case_checksums_are_valid(tmp_path: Path) -> None:
+    bag = write_bag(tmp_path / "bag", algorithms=("sha256",))
+    lines = (bag / "manifest-sha256.txt").read_text().splitlines()
+    (bag / "manifest-sha256.txt").write_text(
+        "".join(f"{d.upper()}\t{p.strip()}\n" for d, p in (x.split("  ", 1) for x in lines))
+    )
+    report = validate_bag(bag)
+    assert report.valid and not report.warnings, report.errors
+
+
+def test_missing_payload_oxum_or_bag_info_is_a_warning(tmp_path: Path) -> None:
+    bag = write_bag(tmp_path / "bag")
+    (bag / "bag-info.txt").write_text("Source-Organization: UBND tỉnh\n", encoding="utf-8")
+    report = validate_bag(bag)
+    assert report.valid and codes(report.warnings) == {"bag.oxum_missing"}
+    assert validate_bag(bag, fast=True).valid
+    (bag / "bag-info.txt").unlink()
+    report = validate_bag(bag)
+    assert report.valid and codes(report.warnings) == {"bag.info_missing"}
+    assert bagit.Bag(str(bag)).is_valid()
+
+
+def test_non_utf8_tag_encoding_is_a_warning(tmp_path: Path) -> None:
+    bag = write_bag(tmp_path / "bag", files={"data/a.txt": b"x"})
+    (bag / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: ISO-8859-1\n")
+    report = validate_bag(bag)
+    assert report.valid, report.errors
+    assert codes(report.warnings) == {"bag.encoding_not_utf8"}
+
+
+def test_cli_refuses_a_bom_and_accepts_dot_slash(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from luutru.cli.main import cli
+
+    env = {"LUUTRU_CONFIG": str(tmp_path / "none.toml"), "LUUTRU_DATA_DIR": str(tmp_path / "d")}
+    bom = write_bag(tmp_path / "bom")
+    (bom / "bagit.txt").write_bytes(b"\xef\xbb\xbf" + (bom / "bagit.txt").read_bytes())
+    result = CliRunner().invoke(cli, ["bag", "validate", str(bom), "--json"], env=env)
+    assert result.exit_code == 1 and json.loads(result.stdout)["errors"][0]["code"] == "bag.declaration_bom"
+    dot = write_bag(tmp_path / "dot", line="{digest}  ./{path}\n")
+    result = CliRunner().invoke(cli, ["bag", "validate", str(dot), "--json"], env=env)
+    assert result.exit_code == 0 and json.loads(result.stdout)["valid"] is True

@@ -10,6 +10,7 @@ from pathlib import Path
 import bagit
 from openpyxl import Workbook
 
+from archive.findings import Severity
 from ingest.intake import IntakeLimits, IntakeRejected, SourceKind, StagedSubmission, stage_submission
 from ingest.intake.checksums import hash_tree
 
@@ -56,7 +57,8 @@ def test_bag_folder_is_staged_and_verified(tmp_path: Path) -> None:
     }
     assert (result.payload_root.parent / "bagit.txt").is_file()
     assert bagit.Bag(str(result.payload_root.parent)).is_valid()
-    assert result.findings == ()
+    # bagit-python writes BagIt 0.97: valid, noted for the record, nothing for an archivist to decide
+    assert [(f.code, f.severity) for f in result.findings] == [("bag.old_version", Severity.INFO)]
 
 
 def test_zipped_bag_is_staged(tmp_path: Path) -> None:
@@ -142,3 +144,55 @@ def test_documented_example_is_a_valid_envelope(tmp_path: Path) -> None:
     schema = json.loads((Path(__file__).parents[2] / "docs" / "submission.schema.json").read_text("utf-8"))
     assert set(schema["required"]) <= set(json.loads(example))
     assert schema["properties"]["profile"]["enum"] == ["tt05-2025", "nd30-2020", "tt02-2019"]
+
+
+def _as_version_1_0(bag: Path) -> Path:
+    (bag / "bagit.txt").write_bytes(b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+    for tag in bag.glob("tagmanifest-*.txt"):
+        tag.unlink()  # bagit-python's tag manifest lists the old bagit.txt
+    return bag
+
+
+def test_bag_intake_follows_rfc_8493_declaration(tmp_path: Path) -> None:
+    staging = tmp_path / "staging"
+    bom = _as_version_1_0(make_bag(tmp_path / "bom"))
+    (bom / "bagit.txt").write_bytes(b"\xef\xbb\xbf" + (bom / "bagit.txt").read_bytes())
+    spaced = _as_version_1_0(make_bag(tmp_path / "spaced"))
+    (spaced / "bagit.txt").write_bytes(b"BagIt-Version:  1.0\nTag-File-Character-Encoding: UTF-8\n")
+    for bag, bag_code in ((bom, "bag.declaration_bom"), (spaced, "bag.declaration_invalid")):
+        result = stage_submission(bag, staging, limits=LIMITS)
+        assert isinstance(result, IntakeRejected), result
+        refusal = next(f for f in result.findings if f.code == "intake.bag_invalid")
+        assert refusal.evidence["bag_code"] == bag_code and refusal.message_vi.startswith("Túi BagIt")
+
+
+def test_bag_intake_accepts_dot_slash_paths_and_a_missing_oxum(tmp_path: Path) -> None:
+    bag = _as_version_1_0(make_bag(tmp_path / "bag", algorithms=("sha256", "sha512")))
+    for manifest in bag.glob("manifest-*.txt"):
+        lines = manifest.read_text(encoding="utf-8").splitlines()
+        manifest.write_text("".join(f"{d}  ./{p}\n" for d, p in (x.split(None, 1) for x in lines)), "utf-8")
+    info = bag / "bag-info.txt"
+    info.write_text(
+        "".join(x + "\n" for x in info.read_text("utf-8").splitlines() if "Oxum" not in x), "utf-8"
+    )
+    result = stage_submission(bag, tmp_path / "staging", limits=LIMITS)
+    assert isinstance(result, StagedSubmission), result
+    assert [(f.code, f.severity) for f in result.findings] == [("bag.oxum_missing", Severity.INFO)]
+    assert bagit.Bag(str(bag)).is_valid()  # bagit-python agrees
+
+
+def test_old_bag_with_md5_only_goes_to_review_and_is_still_checked(tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "bag", algorithms=("md5",))
+    (bag / "bagit.txt").write_bytes(b"BagIt-Version: 0.96\nTag-File-Character-Encoding: UTF-8\n")
+    for tag in bag.glob("tagmanifest-*.txt"):
+        tag.unlink()
+    result = stage_submission(bag, tmp_path / "staging", limits=LIMITS)
+    assert isinstance(result, StagedSubmission), result
+    found = {(f.code, f.severity) for f in result.findings}
+    assert found == {("bag.old_version", Severity.INFO), ("bag.weak_algorithm", Severity.WARNING)}
+    (bag / "data" / "van-ban" / "02-ke-hoach.txt").write_text("Kế hoạch số 8/KH-UBND\n", encoding="utf-8")
+    result = stage_submission(bag, tmp_path / "staging", limits=LIMITS)
+    assert isinstance(result, IntakeRejected)
+    assert {f.evidence.get("algorithm") for f in result.findings if f.code == "intake.checksum_mismatch"} == {
+        "md5"
+    }

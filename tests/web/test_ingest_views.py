@@ -249,6 +249,23 @@ def test_upload_needs_metadata_for_loose_files(env: Web) -> None:
     assert env.signed_in("kiemtra").get(page).status_code == 403
 
 
+def test_upload_with_deeply_nested_metadata_is_a_400_not_a_500(env: Web) -> None:
+    client = env.signed_in("luutru")
+    page = "/console/ingest/upload"
+    deep = b'{"documents": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    r = client.post(
+        page,
+        data={
+            "csrf_token": token(client, page),
+            "agency": "000.00.07.H54",
+            "files": (io.BytesIO(b"%PDF-1.7"), "a.pdf"),
+            "metadata": (io.BytesIO(deep), "metadata.json"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 400 and "metadata.json" in r.get_data(as_text=True)
+
+
 def corpus_paths(env: Web) -> tuple[Path, Path]:
     """The sample corpus this run built (shared by every module, see conftest.sample_corpus)."""
     assert env.corpus is not None

@@ -1,6 +1,6 @@
 """format policy (preservation): PRONOM PUID → risk and action, versioned like retention schedules
 
-Revision ID: 0003_preservation
+Revision ID: 0004_preservation
 Revises: 0003_sec_evidence
 Create Date: 2026-12-04 18:14:18.681785
 """
@@ -13,7 +13,7 @@ from alembic import op
 import archive.catalog.base
 
 
-revision: str = "0003_preservation"
+revision: str = "0004_preservation"
 down_revision: str | None = "0003_sec_evidence"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
