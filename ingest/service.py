@@ -43,6 +43,7 @@ from archive.fixity.hashing import sha256_file
 from archive.storage import Replica
 from archive.vntime import utcnow
 from ingest.assemble import accession_request, build_packages
+from ingest.edxml_answers import ANSWERS_KEY, EdxmlAnswer, answers_for
 from ingest.errors import IngestError
 from ingest.intake import (
     IntakeLimits,
@@ -100,6 +101,8 @@ class IngestConfig:
     office_hours: tuple[str, ...] = ("07:30-11:30", "13:00-17:00")
     office_days: tuple[int, ...] = (0, 1, 2, 3, 4)
     holidays: frozenset[date] = frozenset()
+    edxml_mappings: Path | None = None  # per-agency edXML mapping profiles, over the built-in ones
+    edxml_organ: tuple[str, str] = ("", "")  # the archive's OrganId and name in edXML status answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,7 @@ class IngestResult:
     findings: tuple[Finding, ...]
     receipt: Mapping[str, Any] | None = None
     dossier_code: str | None = None
+    edxml_status: tuple[EdxmlAnswer, ...] = ()  # the answer to each edXML message, if any
 
     @property
     def status(self) -> str:
@@ -122,6 +126,7 @@ class IngestResult:
             "dossier": self.dossier_code,
             "receipt": self.receipt,
             "findings": [f.to_json() for f in self.findings],
+            **({"edxml_status": [a.to_json() for a in self.edxml_status]} if self.edxml_status else {}),
         }
 
 
@@ -291,7 +296,13 @@ class IngestService:
                 raise NotFound("agency", agency_code)
             agency_id = agency.id
         self.config.staging_root.mkdir(parents=True, exist_ok=True)
-        staged = stage_submission(source, self.config.staging_root, limits=self.config.limits)
+        staged = stage_submission(
+            source,
+            self.config.staging_root,
+            limits=self.config.limits,
+            trust_roots=self.config.validation.trust_roots,
+            edxml_mappings=self.config.edxml_mappings,
+        )
         if isinstance(staged, IntakeRejected):
             with self.sessions() as s, s.begin():
                 sub = Submission(
@@ -299,6 +310,7 @@ class IngestService:
                     state=SubmissionState.REJECTED, received_at=staged.received_at,
                     findings=[f.to_json() for f in staged.findings], decided_at=utcnow(),
                     decision_reason="intake refused",
+                    metadata_doc={ANSWERS_KEY: [dict(a) for a in staged.answers]} if staged.answers else {},
                 )  # fmt: skip
                 s.add(sub)
                 s.flush()
@@ -307,7 +319,7 @@ class IngestService:
                     outcome=Outcome.FAILURE, detail="submission refused at intake",
                     data={"codes": sorted({f.code for f in staged.findings})},
                 )  # fmt: skip
-            return IngestResult(staged.submission_id, SubmissionState.REJECTED, tuple(staged.findings))
+            return self.result(staged.submission_id)
         digest = content_digest(staged)
         receipt = make_receipt(
             staged,
@@ -497,13 +509,13 @@ class IngestService:
     def result(self, submission_id: str, receipt: Mapping[str, Any] | None = None) -> IngestResult:
         with self.sessions() as s:
             sub = self._get(s, submission_id)
-            return IngestResult(
-                sub.id,
-                sub.state,
-                tuple(Finding.from_json(f) for f in sub.findings),
-                receipt,
-                sub.dossier_code,
-            )
+            findings = tuple(Finding.from_json(f) for f in sub.findings)
+            answers = (sub.metadata_doc or {}).get(ANSWERS_KEY) or []
+            status = answers_for(
+                answers, sub.state, findings, reason=sub.decision_reason or "",
+                organ=self.config.edxml_organ, when=sub.decided_at or sub.received_at,
+            )  # fmt: skip
+            return IngestResult(sub.id, sub.state, findings, receipt, sub.dossier_code, tuple(status))
 
     # -- internals --------------------------------------------------------------------------
     def _inspect(
@@ -691,7 +703,7 @@ class IngestService:
 
 
 def _metadata_doc(staged: StagedSubmission) -> dict[str, Any]:
-    return {
+    doc = {
         "profile": staged.profile,
         "dossier": dict(staged.dossier),
         "documents": [dict(d) for d in staged.documents],
@@ -701,6 +713,9 @@ def _metadata_doc(staged: StagedSubmission) -> dict[str, Any]:
             "metadata_file": staged.metadata_file,
         },
     }
+    if staged.answers:
+        doc[ANSWERS_KEY] = [dict(a) for a in staged.answers]
+    return doc
 
 
 def _dup(code: str, rel: str, what_vi: str, other: str) -> Finding:

@@ -20,6 +20,7 @@ from rich.progress import (
 
 from archive.errors import ArchiveError
 from archive.events import Agent
+from ingest.intake.edxml import is_edxml, peek_header
 from ingest.service import BatchItem, BatchSource, IngestResult
 from luutru.cli.context import CliContext, emit_json, pass_ctx
 from luutru.cli.records import print_findings
@@ -132,10 +133,14 @@ def _report_item(item: BatchItem, as_json: bool) -> bool:
 
 
 def _agency_from(path: Path) -> str | None:
-    """The agency code (organId / OrganId) a submission's metadata.json names: folder, bag or ZIP."""
+    """The agency code (organId / OrganId) a submission's metadata.json names: folder, bag or ZIP;
+    for one edXML message, its sender."""
     import zipfile
 
     raw: bytes | None = None
+    if path.is_file() and is_edxml(path):  # one edXML message: its sender (From/OrganId)
+        sender = (peek_header(path) or {}).get("From")
+        return str(sender.get("OrganId") or "") or None if isinstance(sender, dict) else None
     if path.is_dir():
         for candidate in (path / "metadata.json", path / "data" / "metadata.json"):
             if candidate.is_file() and candidate.stat().st_size < 16 << 20:

@@ -1,0 +1,239 @@
+"""edXML messages (QCVN 102:2016) at intake: decoded, mapped, signatures checked, bad input refused."""
+
+from __future__ import annotations
+
+import base64
+import io
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from ingest.intake import IntakeLimits, IntakeRejected, SourceKind, StagedSubmission, stage_submission
+from ingest.intake.edxml_status import StatusCode, build_status
+from luutru.samples.dossiers import sha256
+from luutru.samples.edxml import Attachment, Message, write_message
+from luutru.samples.pki import TestPki
+
+
+def _xlsx(path: Path) -> Path:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["STT", "Nội dung", "Kinh phí"])
+    sheet.append([1, "Đào tạo cán bộ", 120_000_000])
+    book.save(path)
+    return path
+
+
+def _zip_of(path: Path, out: Path) -> Path:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(path, path.name)
+    return out
+
+
+def _stage(source: Path, tmp_path: Path, **kw: object) -> StagedSubmission | IntakeRejected:
+    return stage_submission(source, tmp_path / "staging", limits=kw.pop("limits", IntakeLimits()), **kw)  # type: ignore[arg-type]
+
+
+def _codes(result: StagedSubmission | IntakeRejected) -> set[str]:
+    return {f.code for f in result.findings}
+
+
+def _refused(result: StagedSubmission | IntakeRejected, tmp_path: Path) -> IntakeRejected:
+    assert isinstance(result, IntakeRejected), result
+    assert not (tmp_path / "staging" / result.submission_id).exists(), "nothing may stay half-ingested"
+    for f in result.findings:
+        assert f.message_vi and f.message_en and f.message_vi != f.message_en
+    return result
+
+
+def test_one_pdf_message_is_decoded_and_mapped_to_tt05_fields(
+    tmp_path: Path, fully_signed: Path
+) -> None:
+    msg = write_message(tmp_path / "qd-15.edxml", Message(attachments=(Attachment(fully_signed, name="QD-15.pdf"),)))
+    staged = _stage(msg, tmp_path)
+    assert isinstance(staged, StagedSubmission), staged
+    assert staged.kind is SourceKind.EDXML and staged.profile == "tt05-2025"
+    [doc] = staged.documents
+    assert doc["file"] == "attachments/qd-15/QD-15.pdf"
+    assert doc["sha256"] == sha256(fully_signed)
+    assert (staged.payload_root / doc["file"]).read_bytes() == fully_signed.read_bytes()
+    assert {k: doc[k] for k in ("codeNumber", "codeNotation", "issuedDate", "typeName", "numberOfPage")} == {
+        "codeNumber": "15", "codeNotation": "QĐ-UBND", "issuedDate": "15/01/2024", "typeName": "02",
+        "numberOfPage": 4,
+    }  # fmt: skip
+    assert doc["organName"] == "Ủy ban nhân dân tỉnh Thái Bình"
+    assert doc["subject"].startswith("Quyết định phê duyệt")
+    trail = doc["_edxml"]
+    assert trail["document_id"] == "000.00.00.H54,2024/01/15,15/QĐ-UBND"
+    assert trail["promulgation"]["Place"] == "Thái Bình"
+    assert trail["signer"]["FullName"] == "Nguyễn Văn An"
+    assert trail["trace"]["TraceHeader"]["OrganId"] == "000.00.00.H54"
+    assert staged.dossier["startDate"] == staged.dossier["endDate"] == "15/01/2024"
+    assert "fileCode" not in staged.dossier and "maintenance" not in staged.dossier  # never guessed
+    assert {"edxml.unsigned", "edxml.mapped_from_profile"} <= _codes(staged)
+    assert {f.path for f in staged.files} == {"qd-15.edxml", doc["file"]}  # the message is kept
+    assert staged.answers[0]["DocumentId"] == trail["document_id"]
+
+
+def test_pdf_and_zipped_xlsx_are_unpacked_and_detected_by_their_bytes(
+    tmp_path: Path, fully_signed: Path
+) -> None:
+    xlsx = _xlsx(tmp_path / "du-toan.xlsx")
+    zipped = _zip_of(xlsx, tmp_path / "phu-luc.zip")
+    lying = _xlsx(tmp_path / "bang-ke.xlsx")
+    msg = write_message(
+        tmp_path / "m.edxml",
+        Message(
+            attachments=(
+                Attachment(fully_signed, name="QD.pdf"),
+                Attachment(zipped, content_type="application/zip", description="Phụ lục dự toán"),
+                Attachment(lying, content_type="application/pdf"),  # wrong label: the bytes decide
+            )
+        ),
+    )
+    staged = _stage(msg, tmp_path)
+    assert isinstance(staged, StagedSubmission), staged
+    files = [d["file"] for d in staged.documents]
+    assert files == [
+        "attachments/m/QD.pdf",
+        "attachments/m/phu-luc.zip-files/du-toan.xlsx",
+        "attachments/m/bang-ke.xlsx",
+    ]
+    assert not (staged.payload_root / "attachments/m/phu-luc.zip").exists()
+    assert staged.documents[1]["sha256"] == sha256(xlsx)
+    mismatch = [f for f in staged.findings if f.code == "edxml.content_type_mismatch"]
+    assert [f.path for f in mismatch] == ["attachments/m/bang-ke.xlsx"]
+    assert staged.dossier["totalDoc"] == 3
+
+
+def test_several_recipients_are_kept_and_pick_the_common_agency_mapping(
+    tmp_path: Path, fully_signed: Path
+) -> None:
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    (mappings / "000.00.12.H54.toml").write_text(
+        '[dossier]\nmaintenance = "04"\nmode = "01"\n', encoding="utf-8"
+    )  # the Sở Nội vụ receives both messages: its archive's mapping applies
+    folder = tmp_path / "ho-so"
+    folder.mkdir()
+    recipients = (("000.00.12.H54", "Sở Nội vụ"), ("000.00.13.H54", "Sở Tài chính"))
+    write_message(folder / "a.edxml", Message(recipients=recipients, attachments=(Attachment(fully_signed),)))
+    write_message(
+        folder / "b.edxml",
+        Message(organ_id="000.00.99.H54", number="16", date="2024/02/01", recipients=recipients[:1],
+                attachments=(Attachment(fully_signed, name="tt.pdf"),)),
+    )  # fmt: skip
+    staged = _stage(folder, tmp_path, edxml_mappings=mappings)
+    assert isinstance(staged, StagedSubmission), staged
+    first = staged.documents[0]["_edxml"]
+    assert [t["OrganId"] for t in first["to"]] == ["000.00.12.H54", "000.00.13.H54"]
+    assert staged.dossier["maintenance"] == "04" and staged.dossier["mode"] == "01"
+    assert (staged.dossier["startDate"], staged.dossier["endDate"]) == ("15/01/2024", "01/02/2024")
+    assert len(staged.answers) == 2
+    assert "000.00.12.H54.toml" in next(f for f in staged.findings if f.code == "edxml.mapped_from_profile").message_en
+
+
+def test_a_status_message_is_refused_as_a_submission(tmp_path: Path) -> None:
+    answer = {"OrganId": "000.00.00.H54", "Code": "15/QĐ-UBND", "DocumentId": "000.00.00.H54,2024/01/15,15/QĐ-UBND"}
+    status = tmp_path / "status.edxml"
+    status.write_bytes(
+        build_status(answer, StatusCode.ACCEPTED, "Đã tiếp nhận", organ_id="H54.01", organ_name="Lưu trữ",
+                     when=datetime(2024, 1, 16, 2, 0, tzinfo=UTC))
+    )  # fmt: skip
+    refused = _refused(_stage(status, tmp_path), tmp_path)
+    [finding] = refused.findings
+    assert finding.code == "edxml.status_not_document" and finding.evidence["status_code"] == "03"
+    assert "thông điệp trạng thái" in finding.message_vi and "status message" in finding.message_en
+
+
+def test_signed_envelope_is_verified_and_a_tampered_one_refused(
+    tmp_path: Path, fully_signed: Path, pki: TestPki
+) -> None:
+    msg = write_message(
+        tmp_path / "signed.edxml", Message(attachments=(Attachment(fully_signed),)), sign_with=pki.organisation
+    )
+    staged = _stage(msg, tmp_path, trust_roots=[pki.root_cert])
+    assert isinstance(staged, StagedSubmission), staged
+    assert "edxml.signature_valid" in _codes(staged) and "edxml.signature_untrusted" not in _codes(staged)
+    untrusted = _stage(msg, tmp_path)  # no trust roots configured: valid, but said untrusted
+    assert {"edxml.signature_valid", "edxml.signature_untrusted"} <= _codes(untrusted)
+    tampered = tmp_path / "tampered.edxml"
+    tampered.write_bytes(msg.read_bytes().replace("Quyết định phê duyệt".encode(), "Quyết định hủy bỏ".encode()))
+    refused = _refused(_stage(tampered, tmp_path, trust_roots=[pki.root_cert]), tmp_path)
+    assert _codes(refused) == {"edxml.signature_invalid"}
+    assert refused.answers and refused.answers[0]["Code"] == "15/QĐ-UBND"  # a status can still answer it
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE edXML [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>
+<edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"><edXMLEnvelope><edXMLHeader><MessageHeader>
+<Subject>&d;&d;&d;</Subject></MessageHeader></edXMLHeader></edXMLEnvelope></edXML>"""
+
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE edXML [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"><edXMLEnvelope><edXMLHeader><MessageHeader>
+<Subject>&x;</Subject></MessageHeader></edXMLHeader></edXMLEnvelope></edXML>"""
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (BILLION_LAUGHS, "edxml.doctype_forbidden"),
+        (EXTERNAL_ENTITY, "edxml.doctype_forbidden"),
+        (b'<?xml version="1.0"?><edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"><edXMLEnvelope>', "edxml.malformed"),
+        (b'<edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"><Other/></edXML>', "edxml.not_a_message"),
+    ],
+    ids=["entity-expansion", "external-entity", "malformed", "no-header"],
+)
+def test_hostile_or_broken_xml_is_refused_with_a_clear_reason(tmp_path: Path, content: bytes, code: str) -> None:
+    msg = tmp_path / "bad.edxml"
+    msg.write_bytes(content)
+    refused = _refused(_stage(msg, tmp_path), tmp_path)
+    assert code in _codes(refused)
+
+
+def _with_payload(tmp_path: Path, pdf: Path, replace: tuple[bytes, bytes]) -> Path:
+    msg = write_message(tmp_path / "m.edxml", Message(attachments=(Attachment(pdf),)))
+    msg.write_bytes(msg.read_bytes().replace(*replace))
+    return msg
+
+
+def test_base64_that_does_not_decode_is_refused(tmp_path: Path, fully_signed: Path) -> None:
+    head = base64.b64encode(fully_signed.read_bytes()[:30])[:20]
+    msg = _with_payload(tmp_path, fully_signed, (head, head[:10] + b"!!!!" + head[14:]))
+    refused = _refused(_stage(msg, tmp_path), tmp_path)
+    assert _codes(refused) == {"edxml.base64_invalid"}
+    assert refused.findings[0].path == "attachments/m/.part-1"
+
+
+def test_attachment_over_the_limits_is_refused_while_decoding(tmp_path: Path, fully_signed: Path) -> None:
+    msg = write_message(tmp_path / "m.edxml", Message(attachments=(Attachment(fully_signed),)))
+    limits = IntakeLimits(max_file_bytes=fully_signed.stat().st_size - 1)
+    refused = _refused(_stage(msg, tmp_path, limits=limits), tmp_path)
+    assert _codes(refused) == {"intake.too_large"}
+
+
+def test_zipped_attachment_bomb_is_refused_by_the_zip_rules(tmp_path: Path, fully_signed: Path) -> None:
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("zeros.bin", io.BytesIO(b"\0" * (8 << 20)).getvalue())
+    msg = write_message(
+        tmp_path / "m.edxml",
+        Message(attachments=(Attachment(fully_signed), Attachment(bomb, content_type="application/zip"))),
+    )
+    refused = _refused(_stage(msg, tmp_path), tmp_path)
+    assert "intake.zip_bomb" in _codes(refused)
+
+
+def test_manifest_naming_a_missing_attachment_is_refused(tmp_path: Path, fully_signed: Path) -> None:
+    msg = _with_payload(tmp_path, fully_signed, (b"<edXML:ContentId>cid:1</edXML:ContentId>", b"<edXML:ContentId>cid:9</edXML:ContentId>"))
+    name = fully_signed.name.encode()  # the manifest also names a file the message does not carry
+    msg.write_bytes(msg.read_bytes().replace(b"<edXML:AttachmentName>" + name, b"<edXML:AttachmentName>phu-luc.pdf"))
+    refused = _refused(_stage(msg, tmp_path), tmp_path)
+    assert _codes(refused) == {"edxml.attachment_missing"}
+    assert refused.findings[0].evidence["reference"] == "cid:9"
