@@ -302,6 +302,7 @@ class IngestService:
             limits=self.config.limits,
             trust_roots=self.config.validation.trust_roots,
             edxml_mappings=self.config.edxml_mappings,
+            agency_code=agency_code,
         )
         if isinstance(staged, IntakeRejected):
             with self.sessions() as s, s.begin():

@@ -23,7 +23,7 @@ ENV_PREFIX = "LUUTRU_"
 DEFAULT_FORMATS = (
     "txt", "rtf", "doc", "docx", "odt", "csv", "xls", "xlsx", "ods", "ppt", "pptx", "odp",
     "pdf", "jpg", "jpeg", "png", "tif", "tiff", "gif", "mp3", "mp4", "avi", "wav", "wma",
-    "xml", "json",
+    "xml", "json", "edxml",
 )  # fmt: skip
 
 

@@ -196,6 +196,9 @@ def map_messages(
         dossier.setdefault("endDate", dates[-1])
     dossier["totalDoc"] = len(documents)
     dossier["_source"] = EDXML_SOURCE
+    for doc in documents:  # a document's access mode is the dossier's unless the profile says otherwise
+        if dossier.get("mode") and not doc.get("mode"):
+            doc["mode"] = dossier["mode"]
     code = dossier.get("fileCode")
     if code:
         for ordinal, doc in enumerate(documents, start=1):

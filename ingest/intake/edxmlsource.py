@@ -163,8 +163,12 @@ def stage_edxml(
     *,
     trust_roots: Sequence[x509.Certificate] = (),
     mapping_dir: Path | None = None,
+    agency_code: str | None = None,
 ) -> EdxmlIntake:
     """Decode, check and map the messages among ``staged`` (files under ``payload_root``).
+
+    The mapping profile is the submitting agency's (``agency_code``, its OrganId) when given,
+    else that of the OrganId every message shares (as sender or recipient).
 
     Raises :class:`SubmissionRefused` with the reasons when a message cannot be taken
     (malformed, a status message, a bad attachment, an invalid envelope signature…).
@@ -214,7 +218,7 @@ def stage_edxml(
         raise SubmissionRefused([refuse.attachment_too_large(None, total, limits.max_bytes)])
     if len(files) > limits.max_files:
         raise SubmissionRefused([refusals.too_many_files(len(files), limits.max_files)])
-    mapping = load_mapping(_agency_of(messages), mapping_dir)
+    mapping = load_mapping(agency_code or _agency_of(messages), mapping_dir)
     dossier, documents, notes = map_messages(messages, mapping)
     findings.extend(notes)
     declared = {str(doc["file"]): str(doc["sha256"]) for doc in documents}

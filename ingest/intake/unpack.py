@@ -124,6 +124,7 @@ def stage_submission(
     received_at: datetime | None = None,
     trust_roots: Sequence[x509.Certificate] = (),
     edxml_mappings: Path | None = None,
+    agency_code: str | None = None,
 ) -> StagedSubmission | IntakeRejected:
     """Copy the submission at ``source`` into ``staging_root/<uuid>/`` and verify it.
 
@@ -136,7 +137,8 @@ def stage_submission(
     edXML messages (one ``.edxml``/``.xml`` file, or a folder/ZIP of them without
     ``metadata.json``) are decoded by :func:`~ingest.intake.edxmlsource.stage_edxml`, their
     envelope signatures checked against ``trust_roots``, their fields mapped with the
-    profiles in ``edxml_mappings`` (over the built-in ones).
+    profiles in ``edxml_mappings`` (over the built-in ones), the submitting agency's
+    (``agency_code``) first.
     """
     received = as_utc(received_at) if received_at is not None else utcnow()
     submission_id, dest = _make_staging(staging_root)
@@ -160,7 +162,12 @@ def stage_submission(
         ):
             kind = SourceKind.EDXML
             edxml = stage_edxml(
-                payload_root, payload, limits, trust_roots=trust_roots, mapping_dir=edxml_mappings
+                payload_root,
+                payload,
+                limits,
+                trust_roots=trust_roots,
+                mapping_dir=edxml_mappings,
+                agency_code=agency_code,
             )
         if edxml is not None:
             declaration: Declaration | list[Finding] = edxml.declaration

@@ -237,3 +237,76 @@ def test_manifest_naming_a_missing_attachment_is_refused(tmp_path: Path, fully_s
     refused = _refused(_stage(msg, tmp_path), tmp_path)
     assert _codes(refused) == {"edxml.attachment_missing"}
     assert refused.findings[0].evidence["reference"] == "cid:9"
+
+
+# -- through the service and the CLI ------------------------------------------------------------
+def _cli(env: dict[str, str], *args: str) -> dict[str, object]:
+    import json
+
+    from click.testing import CliRunner
+
+    from luutru.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["ingest", *args, "--json"], env=env)
+    assert result.exit_code in (0, 1), result.output
+    return dict(json.loads(result.stdout))
+
+
+def test_message_without_a_mapping_goes_to_review_naming_the_fields_to_complete(
+    tmp_path: Path, fully_signed: Path, archive_env: dict[str, str]
+) -> None:
+    msg = write_message(tmp_path / "qd.edxml", Message(attachments=(Attachment(fully_signed),)))
+    out = _cli(archive_env, str(msg))  # the agency is the sender (From/OrganId)
+    assert out["status"] == "review", out["findings"]
+    to_complete = {f["field"] for f in out["findings"] if f["code"] == "intake.field_to_complete"}  # type: ignore[index, union-attr]
+    assert {"fileCode", "title", "maintenance", "mode"} <= to_complete
+    assert not [f for f in out["findings"] if f["severity"] == "error"]  # type: ignore[index, union-attr]
+    [answer] = out["edxml_status"]  # type: ignore[misc]
+    assert answer["status_code"] == "01" and "<edXML:StatusCode>01</edXML:StatusCode>" in answer["xml"]
+    assert "000.00.00.H54,2024/01/15,15/QĐ-UBND" in answer["xml"]
+
+
+def test_message_with_an_agency_mapping_is_archived_and_answered_accepted(
+    tmp_path: Path, fully_signed: Path, archive_env: dict[str, str], settings: object
+) -> None:
+    from sqlalchemy import select
+
+    from archive.catalog import Dossier, Submission, SubmissionState
+    from luutru.config import Settings
+    from luutru.services import Services
+
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    msg = write_message(tmp_path / "qd.edxml", Message(attachments=(Attachment(fully_signed),)))
+    (mappings / "000.00.00.H54.toml").write_text(
+        '[dossier]\nmode = "01"\nmaintenance = "06"\n\n'
+        '[[dossiers]]\nfileCode = "H54.2024.05.CCHC"\ntitle = "Hồ sơ cải cách hành chính năm 2024"\n'
+        'documents = ["000.00.00.H54,2024/01/15,15/QĐ-UBND"]\n',
+        encoding="utf-8",
+    )
+    env = {**archive_env, "LUUTRU_EDXML_MAPPINGS": str(mappings), "LUUTRU_EDXML_ORGAN_ID": "H54.LT"}
+    out = _cli(env, str(msg))
+    assert out["status"] == "accepted", [(f["code"], f["field"], f["message_en"]) for f in out["findings"] if f["severity"] != "info"]  # type: ignore[index, union-attr]
+    [answer] = out["edxml_status"]  # type: ignore[misc]
+    assert answer["status_code"] == "03" and "<edXML:OrganId>H54.LT</edXML:OrganId>" in answer["xml"]
+    assert isinstance(settings, Settings)
+    svc = Services.build(settings)
+    with svc.session() as s:
+        dossier = s.scalars(select(Dossier)).one()
+        assert dossier.code == "H54.2024.05.CCHC" and dossier.retention_years == 10
+        [doc] = dossier.documents
+        assert doc.code_number == "15" and doc.code_notation == "QĐ-UBND"
+        sub = s.get(Submission, out["submission"])
+        assert sub is not None and sub.state is SubmissionState.ARCHIVED
+        assert sub.metadata_doc["documents"][0]["_edxml"]["trace"]["TraceHeader"]["OrganId"] == "000.00.00.H54"
+
+
+def test_message_refused_at_intake_is_answered_refused_with_the_reason(
+    tmp_path: Path, fully_signed: Path, archive_env: dict[str, str]
+) -> None:
+    head = base64.b64encode(fully_signed.read_bytes()[:30])[:20]
+    msg = _with_payload(tmp_path, fully_signed, (head, head[:10] + b"!!!!" + head[14:]))
+    out = _cli(archive_env, str(msg), "--agency", "000.00.00.H54")
+    assert out["status"] == "rejected"
+    [answer] = out["edxml_status"]  # type: ignore[misc]
+    assert answer["status_code"] == "02" and "base64" in answer["xml"]
