@@ -11,11 +11,12 @@ import hashlib
 import json
 import logging
 import shutil
+import uuid
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,7 +45,7 @@ from archive.storage import Replica
 from archive.vntime import utcnow
 from ingest.assemble import accession_request, build_packages
 from ingest.edxml_answers import ANSWERS_KEY, EdxmlAnswer, answers_for
-from ingest.errors import IngestError
+from ingest.errors import IngestError, UploadTooLarge
 from ingest.intake import (
     IntakeLimits,
     IntakeRejected,
@@ -56,6 +57,14 @@ from ingest.intake import (
 from ingest.validate import Inspection, ValidationPolicy, drop_pending, inspect, start_inspection
 
 log = logging.getLogger(__name__)
+
+
+class Readable(Protocol):
+    """A byte stream to read from (a request body)."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
 Progress = Callable[[str], None]
 # Progress of a batch: the index of the source in the batch (from 0) and the step label. A source
 # is received (label RECEIVING) one step ahead, while the one before it is still being validated.
@@ -280,6 +289,30 @@ class IngestService:
         if state is SubmissionState.ACCEPTED:
             self.archive(submission_id, progress=progress)
         return self.result(submission_id, receipt=receipt)
+
+    def ingest_edxml_stream(self, body: Readable, agency_code: str, *, actor: events.Agent) -> IngestResult:
+        """Ingest one edXML message read from ``body`` (an API request), answered like any other.
+
+        The message is copied (at most ``limits.max_file_bytes``) beside the staging folders,
+        ingested, and its copy removed. Raises ``UploadTooLarge`` past the limit.
+        """
+        self.config.staging_root.mkdir(parents=True, exist_ok=True)
+        incoming = self.config.staging_root / f"incoming-{uuid.uuid4()}.edxml"
+        limit = self.config.limits.max_file_bytes
+        try:
+            size = 0
+            with incoming.open("xb") as out:
+                while chunk := body.read(1 << 20):
+                    size += len(chunk)
+                    if size > limit:
+                        raise UploadTooLarge(
+                            f"Thông điệp edXML vượt quá {limit} byte.",
+                            f"The edXML message exceeds {limit} bytes.",
+                        )
+                    out.write(chunk)
+            return self.ingest(incoming, agency_code, actor=actor, source_kind="api")
+        finally:
+            incoming.unlink(missing_ok=True)
 
     # -- receipt ----------------------------------------------------------------------------
     def receive(

@@ -40,6 +40,8 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/submissions/<sid>/files/<path:path>", view_func=file_offset, methods=["GET"])
     bp.add_url_rule("/submissions/<sid>/finalise", view_func=finalise, methods=["POST"])
     bp.add_url_rule("/submissions/<sid>/withdraw", view_func=withdraw, methods=["POST"])
+    bp.add_url_rule("/submissions/edxml", view_func=submit_edxml, methods=["POST"])
+    bp.add_url_rule("/submissions/<sid>/edxml-status", view_func=edxml_status, methods=["GET"])
 
 
 # -- rendering -------------------------------------------------------------------------------------
@@ -308,3 +310,30 @@ def list_submissions() -> Response:
 
 
 __all__ = ["UPLOADING", "register"]
+
+
+# -- edXML (QCVN 102:2016) -----------------------------------------------------------------------
+@require(TokenScope.SUBMIT)
+def submit_edxml() -> Response:
+    """One edXML message as the request body: received, checked and answered in one call."""
+    caller = authenticate()
+    body = _Body(request.stream)
+    result = services().ingest.ingest_edxml_stream(body, caller.agency_code, actor=caller.agent)
+    response = _render(result.submission_id, 201, receipt=result.receipt)
+    response.headers["Location"] = url_for("api.edxml_status", sid=result.submission_id)
+    return response
+
+
+@require(TokenScope.READ_OWN)
+def edxml_status(sid: str) -> Response:
+    """The edXML status message answering message ``?message=N`` (from 0) of a submission."""
+    caller = authenticate()
+    _load(sid, caller.agency_id)  # the agency's own submission, or 404
+    answers = services().ingest.result(sid).edxml_status
+    index = _int_arg("message", 0, 0, 10_000)
+    if index >= len(answers):
+        raise Problem(
+            404, "edxml.no_status", "This submission has no edXML message with that number.",
+            "Lần nộp này không có thông điệp edXML với số thứ tự đó.",
+        )  # fmt: skip
+    return Response(answers[index].xml, mimetype="application/xml")

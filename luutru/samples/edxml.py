@@ -149,7 +149,11 @@ def sign_message(path: Path, identity: Identity) -> Path:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     chain = [c.public_bytes(serialization.Encoding.PEM).decode() for c in (identity.cert, *identity.chain)]
-    method = SignatureMethod.ECDSA_SHA256 if isinstance(identity.key, ec.EllipticCurvePrivateKey) else SignatureMethod.RSA_SHA256
+    method = (
+        SignatureMethod.ECDSA_SHA256
+        if isinstance(identity.key, ec.EllipticCurvePrivateKey)
+        else SignatureMethod.RSA_SHA256
+    )
     signed = XMLSigner(signature_algorithm=method).sign(root, key=key, cert=chain)
     path.write_bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8"))
     return path

@@ -310,3 +310,37 @@ def test_message_refused_at_intake_is_answered_refused_with_the_reason(
     assert out["status"] == "rejected"
     [answer] = out["edxml_status"]  # type: ignore[misc]
     assert answer["status_code"] == "02" and "base64" in answer["xml"]
+
+
+def test_api_takes_a_message_as_the_body_and_serves_its_status(
+    tmp_path: Path, fully_signed: Path, pki: TestPki
+) -> None:
+    from lxml import etree
+
+    from luutru.config import Settings
+    from tests.api.harness import build_api
+
+    api = build_api(Settings(data_dir=tmp_path / "data"), pki)
+    try:
+        msg = write_message(tmp_path / "qd.edxml", Message(attachments=(Attachment(fully_signed),)))
+        created = api.call("POST", "/submissions/edxml", data=msg.read_bytes(), content_type="application/xml")
+        assert created.status_code == 201, created.get_json()
+        out = created.get_json()
+        assert out["status"] == "review" and out["receipt"]["file_count"] == 2
+        where = f"/submissions/{out['id']}/edxml-status"
+        assert created.headers["Location"].endswith(where)
+        status = api.call("GET", where, "a-read")
+        assert status.status_code == 200 and status.mimetype == "application/xml"
+        root = etree.fromstring(status.data)
+        ns = {"e": "http://www.mic.gov.vn/TBT/QCVN_102_2016"}
+        assert root.findtext("e:edXMLHeader/e:Status/e:StatusCode", namespaces=ns) == "01"
+        assert root.findtext("e:edXMLHeader/e:Status/e:ResponseFor/e:DocumentId", namespaces=ns) == (
+            "000.00.00.H54,2024/01/15,15/QĐ-UBND"
+        )
+        assert api.call("GET", where + "?message=1", "a-read").status_code == 404
+        assert api.call("GET", where, "b").status_code == 404  # another agency's
+        broken = api.call("POST", "/submissions/edxml", data=b"<edXML><oops>", content_type="application/xml")
+        assert broken.status_code == 201 and broken.get_json()["status"] == "rejected"
+        assert broken.get_json()["reasons"]
+    finally:
+        api.services.close()
