@@ -32,6 +32,7 @@ from .edxmlsource import answer_for, find_messages, stage_edxml
 from .errors import StagingError, SubmissionRefused
 from .foldersource import stage_folder
 from .names import check_name
+from .sipsource import is_sip, stage_sip
 from .submission import IntakeLimits, IntakeRejected, SourceKind, StagedFile, StagedSubmission
 from .zipsource import IGNORED_ZIP_FOLDERS, is_zip, stage_zip
 
@@ -154,25 +155,23 @@ def stage_submission(
             if not payload_root.is_dir():
                 raise SubmissionRefused([refusals.bag_invalid("the bag has no data/ folder")])
         payload = _payload(staged, dest, payload_root)
-        edxml = None
-        if (
-            kind in (SourceKind.FOLDER, SourceKind.ZIP, SourceKind.EDXML)
-            and not any((payload_root / name).is_file() for name in METADATA_NAMES)
-            and find_messages(payload_root, payload)
-        ):
+        no_metadata = not any((payload_root / name).is_file() for name in METADATA_NAMES)
+        edxml = sip = None
+        edxml_kinds = (SourceKind.FOLDER, SourceKind.ZIP, SourceKind.EDXML)
+        if no_metadata and kind in edxml_kinds and find_messages(payload_root, payload):
             kind = SourceKind.EDXML
             edxml = stage_edxml(
-                payload_root,
-                payload,
-                limits,
-                trust_roots=trust_roots,
-                mapping_dir=edxml_mappings,
+                payload_root, payload, limits, trust_roots=trust_roots, mapping_dir=edxml_mappings,
                 agency_code=agency_code,
-            )
+            )  # fmt: skip
+        if no_metadata and edxml is None and is_sip(payload_root):
+            sip = stage_sip(payload_root, payload)
         if edxml is not None:
             declaration: Declaration | list[Finding] = edxml.declaration
             answers = tuple(dict(a) for a in edxml.answers)
             payload = edxml.files
+        elif sip is not None:
+            declaration = sip.declaration
         else:
             declaration = read_declaration(
                 payload_root, require_sha256=kind in (SourceKind.FOLDER, SourceKind.ZIP)
@@ -182,6 +181,10 @@ def stage_submission(
         if edxml is not None:
             findings = compare_declared(payload, declaration.declared, not_documents=edxml.messages)
             findings.extend(edxml.findings)
+        elif sip is not None:
+            findings = compare_declared(payload, declaration.declared, not_documents=sip.not_documents)
+            if kind in (SourceKind.BAG, SourceKind.ZIPPED_BAG):
+                findings.extend(verify_bag_payload(content_root, payload))
         else:
             findings = _verify(kind, content_root, payload, declaration)
         if has_errors(findings):

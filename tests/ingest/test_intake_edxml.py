@@ -50,10 +50,10 @@ def _refused(result: StagedSubmission | IntakeRejected, tmp_path: Path) -> Intak
     return result
 
 
-def test_one_pdf_message_is_decoded_and_mapped_to_tt05_fields(
-    tmp_path: Path, fully_signed: Path
-) -> None:
-    msg = write_message(tmp_path / "qd-15.edxml", Message(attachments=(Attachment(fully_signed, name="QD-15.pdf"),)))
+def test_one_pdf_message_is_decoded_and_mapped_to_tt05_fields(tmp_path: Path, fully_signed: Path) -> None:
+    msg = write_message(
+        tmp_path / "qd-15.edxml", Message(attachments=(Attachment(fully_signed, name="QD-15.pdf"),))
+    )
     staged = _stage(msg, tmp_path)
     assert isinstance(staged, StagedSubmission), staged
     assert staged.kind is SourceKind.EDXML and staged.profile == "tt05-2025"
@@ -134,11 +134,18 @@ def test_several_recipients_are_kept_and_pick_the_common_agency_mapping(
     assert staged.dossier["maintenance"] == "04" and staged.dossier["mode"] == "01"
     assert (staged.dossier["startDate"], staged.dossier["endDate"]) == ("15/01/2024", "01/02/2024")
     assert len(staged.answers) == 2
-    assert "000.00.12.H54.toml" in next(f for f in staged.findings if f.code == "edxml.mapped_from_profile").message_en
+    assert (
+        "000.00.12.H54.toml"
+        in next(f for f in staged.findings if f.code == "edxml.mapped_from_profile").message_en
+    )
 
 
 def test_a_status_message_is_refused_as_a_submission(tmp_path: Path) -> None:
-    answer = {"OrganId": "000.00.00.H54", "Code": "15/QĐ-UBND", "DocumentId": "000.00.00.H54,2024/01/15,15/QĐ-UBND"}
+    answer = {
+        "OrganId": "000.00.00.H54",
+        "Code": "15/QĐ-UBND",
+        "DocumentId": "000.00.00.H54,2024/01/15,15/QĐ-UBND",
+    }
     status = tmp_path / "status.edxml"
     status.write_bytes(
         build_status(answer, StatusCode.ACCEPTED, "Đã tiếp nhận", organ_id="H54.01", organ_name="Lưu trữ",
@@ -154,7 +161,9 @@ def test_signed_envelope_is_verified_and_a_tampered_one_refused(
     tmp_path: Path, fully_signed: Path, pki: TestPki
 ) -> None:
     msg = write_message(
-        tmp_path / "signed.edxml", Message(attachments=(Attachment(fully_signed),)), sign_with=pki.organisation
+        tmp_path / "signed.edxml",
+        Message(attachments=(Attachment(fully_signed),)),
+        sign_with=pki.organisation,
     )
     staged = _stage(msg, tmp_path, trust_roots=[pki.root_cert])
     assert isinstance(staged, StagedSubmission), staged
@@ -162,7 +171,9 @@ def test_signed_envelope_is_verified_and_a_tampered_one_refused(
     untrusted = _stage(msg, tmp_path)  # no trust roots configured: valid, but said untrusted
     assert {"edxml.signature_valid", "edxml.signature_untrusted"} <= _codes(untrusted)
     tampered = tmp_path / "tampered.edxml"
-    tampered.write_bytes(msg.read_bytes().replace("Quyết định phê duyệt".encode(), "Quyết định hủy bỏ".encode()))
+    tampered.write_bytes(
+        msg.read_bytes().replace("Quyết định phê duyệt".encode(), "Quyết định hủy bỏ".encode())
+    )
     refused = _refused(_stage(tampered, tmp_path, trust_roots=[pki.root_cert]), tmp_path)
     assert _codes(refused) == {"edxml.signature_invalid"}
     assert refused.answers and refused.answers[0]["Code"] == "15/QĐ-UBND"  # a status can still answer it
@@ -185,12 +196,17 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
     [
         (BILLION_LAUGHS, "edxml.doctype_forbidden"),
         (EXTERNAL_ENTITY, "edxml.doctype_forbidden"),
-        (b'<?xml version="1.0"?><edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"><edXMLEnvelope>', "edxml.malformed"),
+        (
+            b'<?xml version="1.0"?><edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"><edXMLEnvelope>',
+            "edxml.malformed",
+        ),
         (b'<edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"><Other/></edXML>', "edxml.not_a_message"),
     ],
     ids=["entity-expansion", "external-entity", "malformed", "no-header"],
 )
-def test_hostile_or_broken_xml_is_refused_with_a_clear_reason(tmp_path: Path, content: bytes, code: str) -> None:
+def test_hostile_or_broken_xml_is_refused_with_a_clear_reason(
+    tmp_path: Path, content: bytes, code: str
+) -> None:
     msg = tmp_path / "bad.edxml"
     msg.write_bytes(content)
     refused = _refused(_stage(msg, tmp_path), tmp_path)
@@ -231,9 +247,15 @@ def test_zipped_attachment_bomb_is_refused_by_the_zip_rules(tmp_path: Path, full
 
 
 def test_manifest_naming_a_missing_attachment_is_refused(tmp_path: Path, fully_signed: Path) -> None:
-    msg = _with_payload(tmp_path, fully_signed, (b"<edXML:ContentId>cid:1</edXML:ContentId>", b"<edXML:ContentId>cid:9</edXML:ContentId>"))
+    msg = _with_payload(
+        tmp_path,
+        fully_signed,
+        (b"<edXML:ContentId>cid:1</edXML:ContentId>", b"<edXML:ContentId>cid:9</edXML:ContentId>"),
+    )
     name = fully_signed.name.encode()  # the manifest also names a file the message does not carry
-    msg.write_bytes(msg.read_bytes().replace(b"<edXML:AttachmentName>" + name, b"<edXML:AttachmentName>phu-luc.pdf"))
+    msg.write_bytes(
+        msg.read_bytes().replace(b"<edXML:AttachmentName>" + name, b"<edXML:AttachmentName>phu-luc.pdf")
+    )
     refused = _refused(_stage(msg, tmp_path), tmp_path)
     assert _codes(refused) == {"edxml.attachment_missing"}
     assert refused.findings[0].evidence["reference"] == "cid:9"
@@ -286,7 +308,9 @@ def test_message_with_an_agency_mapping_is_archived_and_answered_accepted(
     )
     env = {**archive_env, "LUUTRU_EDXML_MAPPINGS": str(mappings), "LUUTRU_EDXML_ORGAN_ID": "H54.LT"}
     out = _cli(env, str(msg))
-    assert out["status"] == "accepted", [(f["code"], f["field"], f["message_en"]) for f in out["findings"] if f["severity"] != "info"]  # type: ignore[index, union-attr]
+    assert out["status"] == "accepted", [
+        (f["code"], f["field"], f["message_en"]) for f in out["findings"] if f["severity"] != "info"
+    ]  # type: ignore[index, union-attr]
     [answer] = out["edxml_status"]  # type: ignore[misc]
     assert answer["status_code"] == "03" and "<edXML:OrganId>H54.LT</edXML:OrganId>" in answer["xml"]
     assert isinstance(settings, Settings)
@@ -298,7 +322,9 @@ def test_message_with_an_agency_mapping_is_archived_and_answered_accepted(
         assert doc.code_number == "15" and doc.code_notation == "QĐ-UBND"
         sub = s.get(Submission, out["submission"])
         assert sub is not None and sub.state is SubmissionState.ARCHIVED
-        assert sub.metadata_doc["documents"][0]["_edxml"]["trace"]["TraceHeader"]["OrganId"] == "000.00.00.H54"
+        assert (
+            sub.metadata_doc["documents"][0]["_edxml"]["trace"]["TraceHeader"]["OrganId"] == "000.00.00.H54"
+        )
 
 
 def test_message_refused_at_intake_is_answered_refused_with_the_reason(
@@ -323,7 +349,9 @@ def test_api_takes_a_message_as_the_body_and_serves_its_status(
     api = build_api(Settings(data_dir=tmp_path / "data"), pki)
     try:
         msg = write_message(tmp_path / "qd.edxml", Message(attachments=(Attachment(fully_signed),)))
-        created = api.call("POST", "/submissions/edxml", data=msg.read_bytes(), content_type="application/xml")
+        created = api.call(
+            "POST", "/submissions/edxml", data=msg.read_bytes(), content_type="application/xml"
+        )
         assert created.status_code == 201, created.get_json()
         out = created.get_json()
         assert out["status"] == "review" and out["receipt"]["file_count"] == 2
