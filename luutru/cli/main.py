@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from archive.errors import ConfigError
-from luutru.cli import admin, audit, checks, disposal, ingest, records, registers, search
+from luutru.cli import admin, audit, checks, disposal, ingest, records, registers, search, transfer
 from luutru.cli.context import CliContext
 from luutru.config import Settings
 
@@ -34,7 +34,7 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
     ctx.obj = CliContext(settings)
 
 
-for module in (admin, records, checks, ingest, audit, disposal, registers, search):
+for module in (admin, records, checks, ingest, audit, disposal, registers, search, transfer):
     module.register(cli)
 
 

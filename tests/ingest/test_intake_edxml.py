@@ -372,3 +372,51 @@ def test_api_takes_a_message_as_the_body_and_serves_its_status(
         assert broken.get_json()["reasons"]
     finally:
         api.services.close()
+
+
+def test_bulk_transfer_groups_by_a_dossier_list_resumes_and_reports(
+    tmp_path: Path, fully_signed: Path, archive_env: dict[str, str]
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+    from openpyxl import load_workbook
+
+    from luutru.cli.main import cli
+
+    export = tmp_path / "export"
+    (export / "2024-01").mkdir(parents=True)
+    for i in range(4):
+        write_message(
+            export / "2024-01" / f"vb-{i}.edxml",
+            Message(number=str(20 + i), attachments=(Attachment(fully_signed, name=f"vb-{i}.pdf"),)),
+        )
+    (export / "2024-01" / "broken.edxml").write_bytes(
+        b'<edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"><edXMLEnvelope>'
+    )
+    listing = tmp_path / "danh-muc.csv"
+    listing.write_text(
+        "dossier,message\nHS-A,vb-0.edxml\nHS-A,vb-1.edxml\nHS-B,vb-2.edxml\nHS-C,broken.edxml\n",
+        encoding="utf-8",
+    )  # vb-3 is in no dossier: reported unassigned
+    state, report = tmp_path / "state.jsonl", tmp_path / "bao-cao"
+    args = ["transfer", "import", str(export), "--agency", "000.00.00.H54", "--by", "list", "--list", str(listing),
+            "--state", str(state), "--report", str(report), "--json"]  # fmt: skip
+    first = CliRunner().invoke(cli, args, env=archive_env)
+    assert first.exit_code == 0, first.output
+    out = json.loads(first.stdout)
+    by_group = {row["group"]: row for row in out["groups"]}
+    assert by_group["HS-A"]["messages"] == ["2024-01/vb-0.edxml", "2024-01/vb-1.edxml"]
+    assert by_group["HS-A"]["status"] == "review" and by_group["HS-B"]["status"] == "review"
+    assert {r["code"] for r in by_group["HS-A"]["reasons"]} >= {"intake.field_to_complete"}
+    assert (
+        by_group["HS-C"]["status"] == "rejected"
+        and by_group["HS-C"]["reasons"][0]["code"] == "edxml.malformed"
+    )
+    assert by_group["unassigned"]["messages"] == ["2024-01/vb-3.edxml"]
+    assert len(state.read_text(encoding="utf-8").splitlines()) == 3
+    sheet = load_workbook(report.with_suffix(".xlsx")).active
+    assert sheet is not None and sheet.max_row == 1 + 4
+    again = CliRunner().invoke(cli, args, env=archive_env)  # resumed: nothing ingested twice
+    assert json.loads(again.stdout)["skipped"] == 3
+    assert len(state.read_text(encoding="utf-8").splitlines()) == 3
