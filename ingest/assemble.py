@@ -15,6 +15,7 @@ from archive.events import Agent
 from archive.findings import Finding, Severity
 from archive.metadata.ead import ead_document_xml, ead_dossier_xml
 from archive.metadata.values import parse_date
+from ingest.edxml_premis import exchange_events
 from ingest.package import AipPreservation, FileFormat, build_aip, build_sip
 from ingest.package.premis import Outcome, PremisAgent, PremisEvent, PremisSignature
 from ingest.validate import Inspection
@@ -152,6 +153,7 @@ def _premis_events(
                 outcome_detail="; ".join(sorted({f.code for f in found}))[:2000],
             )
         )  # fmt: skip
+    events.extend(exchange_events(ins.staged.documents, received))  # edXML: how it travelled before
     return events
 
 

@@ -293,7 +293,10 @@ def test_message_with_an_agency_mapping_is_archived_and_answered_accepted(
 ) -> None:
     from sqlalchemy import select
 
-    from archive.catalog import Dossier, Submission, SubmissionState
+    from lxml import etree
+
+    from archive.catalog import Dossier, Package, Submission, SubmissionState
+    from archive.schemas import validation_errors
     from luutru.config import Settings
     from luutru.services import Services
 
