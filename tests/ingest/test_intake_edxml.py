@@ -291,9 +291,8 @@ def test_message_without_a_mapping_goes_to_review_naming_the_fields_to_complete(
 def test_message_with_an_agency_mapping_is_archived_and_answered_accepted(
     tmp_path: Path, fully_signed: Path, archive_env: dict[str, str], settings: object
 ) -> None:
-    from sqlalchemy import select
-
     from lxml import etree
+    from sqlalchemy import select
 
     from archive.catalog import Dossier, Package, Submission, SubmissionState
     from archive.schemas import validation_errors
@@ -328,6 +327,13 @@ def test_message_with_an_agency_mapping_is_archived_and_answered_accepted(
         assert (
             sub.metadata_doc["documents"][0]["_edxml"]["trace"]["TraceHeader"]["OrganId"] == "000.00.00.H54"
         )
+        pkg = s.scalars(select(Package)).one()
+    aip = Path(settings.replica_roots[0]) / pkg.storage_key / "data"
+    premis = (aip / "metadata" / "preservation" / "PREMIS.xml").read_text(encoding="utf-8")
+    assert (
+        "edXML exchange (QCVN 102:2016): 000.00.00.H54,2024/01/15,15/QĐ-UBND passed 000.00.00.H54" in premis
+    )
+    assert not validation_errors("premis", etree.parse(str(aip / "metadata" / "preservation" / "PREMIS.xml")))
 
 
 def test_message_refused_at_intake_is_answered_refused_with_the_reason(
