@@ -22,18 +22,17 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from archive import events
-from archive.errors import ArchiveError
 from archive.findings import Severity
-from ingest.errors import IngestError
 from ingest.intake.edxml import is_edxml, peek_header
 from ingest.intake.edxml_mapping import load_mapping
-from ingest.service import IngestService
+from ingest.service import BatchItem, BatchSource, IngestService
 
 __all__ = ["Grouping", "TransferReport", "import_edxml_folder"]
 
@@ -171,8 +170,9 @@ def import_edxml_folder(
 ) -> TransferReport:
     """Ingest every edXML message under ``folder``, one submission per group; resumable via ``state``.
 
-    Each group is linked (hard links, no copy) into a work folder beside the staging area and
-    ingested with ``service.ingest``; its outcome is appended to ``state`` before the next one.
+    Each group is linked (hard links, no copy) into a work folder beside the staging area; the
+    groups are ingested by ``service.ingest_many`` (the next group is received and its file
+    checks started while this one is packaged), each outcome appended to ``state`` as it ends.
     ``progress(done, total)`` is called after each group.
     """
     groups = group_messages(
@@ -182,25 +182,41 @@ def import_edxml_folder(
     done = _done(state)
     report = TransferReport()
     work = service.config.staging_root / "transfer.work"
-    total = len(groups)
-    with state.open("a", encoding="utf-8") as log:
-        for index, (key, members) in enumerate(groups.items(), start=1):
-            names = [str(p.relative_to(folder)) for p in members]
-            if key in done:
-                report.rows.append(done[key])
-                report.skipped += 1
-            elif key == UNASSIGNED:
-                report.rows.append(_row(key, names, None, "unassigned", None, [
-                    {"code": "transfer.unassigned", "message_vi": "Không thuộc hồ sơ nào trong danh mục.",
-                     "message_en": "Not in any dossier of the list or mapping."}]))  # fmt: skip
-            else:
-                row = _ingest_group(service, key, members, names, agency_code, actor, work)
-                report.rows.append(row)
-                log.write(json.dumps(row, ensure_ascii=False) + "\n")
+    pending: list[tuple[str, list[str], BatchSource]] = []
+    rows: dict[str, dict[str, Any]] = {}
+    for index, (key, members) in enumerate(groups.items()):
+        names = [str(p.relative_to(folder)) for p in members]
+        if key in done:
+            rows[key] = done[key]
+            report.skipped += 1
+        elif key == UNASSIGNED:
+            rows[key] = _row(key, names, None, "unassigned", None, [
+                {"code": "transfer.unassigned", "message_vi": "Không thuộc hồ sơ nào trong danh mục.",
+                 "message_en": "Not in any dossier of the list or mapping."}])  # fmt: skip
+        else:
+            group_dir = _link_group(members, work / f"{index:06d}")
+            pending.append((key, names, BatchSource(group_dir, agency_code, actor)))
+    finished = len(rows)
+    if progress:
+        progress(finished, len(groups))
+    try:
+        with (
+            state.open("a", encoding="utf-8") as log,
+            closing(
+                service.ingest_many((source for _, _, source in pending), source_kind="transfer")
+            ) as items,
+        ):
+            for (key, names, source), item in zip(pending, items, strict=True):
+                rows[key] = _outcome(key, names, item)
+                log.write(json.dumps(rows[key], ensure_ascii=False) + "\n")
                 log.flush()
-            if progress:
-                progress(index, total)
-    shutil.rmtree(work, ignore_errors=True)
+                shutil.rmtree(source.path, ignore_errors=True)
+                finished += 1
+                if progress:
+                    progress(finished, len(groups))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    report.rows = [rows[key] for key in groups if key in rows]
     return report
 
 
@@ -210,11 +226,8 @@ def _row(key: str, names: list[str], sid: str | None, status: str, dossier: str 
             "reasons": list(reasons)}  # fmt: skip
 
 
-def _ingest_group(
-    service: IngestService, key: str, members: list[Path], names: list[str], agency_code: str,
-    actor: events.Agent, work: Path,
-) -> dict[str, Any]:  # fmt: skip
-    folder = work / "group"
+def _link_group(members: list[Path], folder: Path) -> Path:
+    """Hard-link (or copy, across file systems) the group's messages into ``folder``."""
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     for index, path in enumerate(members):
@@ -223,21 +236,18 @@ def _ingest_group(
             target = folder / f"{index}-{path.name}"
         try:
             os.link(path, target)
-        except OSError:  # another file system: copy
+        except OSError:
             shutil.copyfile(path, target)
-    try:
-        result = service.ingest(folder, agency_code, actor=actor, source_kind="transfer")
-    except (ArchiveError, IngestError) as exc:
-        return _row(
-            key,
-            names,
-            None,
-            "error",
-            None,
-            [{"code": type(exc).__name__, "message_vi": str(exc), "message_en": str(exc)}],
-        )
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    return folder
+
+
+def _outcome(key: str, names: list[str], item: BatchItem) -> dict[str, Any]:
+    if item.result is None:
+        error = item.error
+        text = str(error) if error is not None else "no result"
+        return _row(key, names, item.submission_id, "error", None,
+                    [{"code": type(error).__name__, "message_vi": text, "message_en": text}])  # fmt: skip
+    result = item.result
     reasons = [
         {"code": f.code, "field": f.field, "message_vi": f.message_vi, "message_en": f.message_en}
         for f in result.findings
