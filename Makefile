@@ -11,7 +11,7 @@ test: setup
 	./scripts/test.sh
 
 lint: setup
-	.venv/bin/ruff check . && .venv/bin/mypy
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
 
 bench: setup
 	.venv/bin/python bench/fixity.py && .venv/bin/python bench/search.py
