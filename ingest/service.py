@@ -466,6 +466,49 @@ class IngestService:
         self.archive(submission_id, progress=progress)
         return self.result(submission_id)
 
+    def complete(
+        self,
+        submission_id: str,
+        *,
+        dossier: Mapping[str, Any],
+        documents: Mapping[int, Mapping[str, Any]],
+        actor: events.Agent,
+        progress: Progress | None = None,
+    ) -> IngestResult:
+        """An archivist completes fields of a submission in review (``intake.field_to_complete``);
+        it is validated again at once, and archived if it now passes and policy allows.
+
+        ``documents`` maps 1-based ordinals to fields. A document without ``docCode`` gets the
+        derived one (fileCode + 7-digit ordinal) once the dossier has a ``fileCode``.
+        """
+        with self.sessions() as s, s.begin():
+            sub = self._get(s, submission_id)
+            if sub.state is not SubmissionState.IN_REVIEW:
+                raise Conflict(
+                    f"submission {submission_id} is {sub.state.value}: only one in review is completed"
+                )
+            doc = dict(sub.metadata_doc)
+            fields = {**(doc.get("dossier") or {}), **dossier}
+            docs = [dict(d) for d in doc.get("documents") or []]
+            for ordinal, changes in documents.items():
+                if not 1 <= ordinal <= len(docs):
+                    raise Conflict(f"submission {submission_id} has no document {ordinal}")
+                docs[ordinal - 1].update(changes)
+            if fields.get("fileCode"):
+                for ordinal, item in enumerate(docs, start=1):
+                    item.setdefault("docCode", f"{fields['fileCode']}.{ordinal:07d}")
+            doc["dossier"], doc["documents"] = fields, docs
+            sub.metadata_doc = doc
+            sub.dossier_code = str(fields.get("fileCode") or "") or None
+            sub.title = str(fields.get("title") or "")[:1000] or None
+            events.record(
+                s, EventType.METADATA_MODIFICATION, object_type="submission", object_id=sub.id, agent=actor,
+                detail="fields completed in review",
+                data={"dossier": sorted(dossier), "documents": {str(k): sorted(v) for k, v in documents.items()}},
+            )  # fmt: skip
+            self._set_state(s, sub, SubmissionState.VALIDATING, actor, "validation after completion")
+        return self.continue_submission(submission_id, progress=progress)
+
     def reject(self, submission_id: str, *, actor: events.Agent, reason: str) -> IngestResult:
         """Reject with a reason that goes back to the agency (vi/en as written by the archivist)."""
         if not reason.strip():

@@ -106,7 +106,7 @@ def check_metadata(ins: Inspection) -> list[Finding]:
 
 # Dossiers built by luutru from another format (edXML envelopes, SIPs of other producers): a
 # required field they lack is for an archivist to complete in review, not a refusal.
-CONVERTED_SOURCES = frozenset({"edxml", "tt05-sip", "e-ark-sip", "luutru-package"})
+CONVERTED_SOURCES = frozenset({"edxml", "tt05-sip", "e-ark-sip"})
 
 
 def _to_complete(found: Finding) -> Finding:

@@ -262,6 +262,37 @@ def dossier_correct(
     click.echo(f"dossier {code}: new AIP version stored (package {package_id})")
 
 
+@submission_group.command("complete")
+@click.argument("submission_id")
+@click.option("--set", "sets", multiple=True, help="Dossier field: FIELD=VALUE (TT 05/2025 names).")
+@click.option("--doc", "docs", multiple=True, help="Document field: ORDINAL:FIELD=VALUE.")
+@click.option("--as", "actor", required=True, help="The archivist's username.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def submission_complete(
+    ctx: CliContext,
+    submission_id: str,
+    sets: tuple[str, ...],
+    docs: tuple[str, ...],
+    actor: str,
+    as_json: bool,
+) -> None:
+    """Complete fields a submission in review lacks (edXML, SIPs); it is validated again."""
+    document_changes: dict[int, dict[str, str]] = {}
+    for item in docs:
+        ordinal, sep, rest = item.partition(":")
+        if not sep or not ordinal.isdigit():
+            raise click.BadParameter(f"{item!r}: expected ORDINAL:FIELD=VALUE")
+        document_changes.setdefault(int(ordinal), {}).update(_pairs((rest,)))
+    try:
+        result = ctx.services.ingest.complete(
+            submission_id, dossier=_pairs(sets), documents=document_changes, actor=Agent.person(actor)
+        )
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _report(result, as_json)
+
+
 def register(cli: click.Group) -> None:
     cli.add_command(ingest_cmd)
     cli.add_command(submission_group)

@@ -429,3 +429,27 @@ def test_bulk_transfer_groups_by_a_dossier_list_resumes_and_reports(
     again = CliRunner().invoke(cli, args, env=archive_env)  # resumed: nothing ingested twice
     assert json.loads(again.stdout)["skipped"] == 3
     assert len(state.read_text(encoding="utf-8").splitlines()) == 3
+
+
+def test_archivist_completes_the_missing_fields_and_the_message_is_archived(
+    tmp_path: Path, fully_signed: Path, archive_env: dict[str, str]
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from luutru.cli.main import cli
+
+    msg = write_message(tmp_path / "qd.edxml", Message(attachments=(Attachment(fully_signed),)))
+    first = _cli(archive_env, str(msg))
+    assert first["status"] == "review"
+    args = ["submission", "complete", str(first["submission"]), "--set", "fileCode=H54.2024.05.CCHC",
+            "--set", "title=Hồ sơ cải cách hành chính năm 2024", "--set", "maintenance=06", "--set", "mode=01",
+            "--doc", "1:mode=01", "--as", "archivist", "--json"]  # fmt: skip
+    done = CliRunner().invoke(cli, args, env=archive_env)
+    out = json.loads(done.stdout)
+    assert out["status"] == "accepted", [f["code"] for f in out["findings"] if f["severity"] != "info"]
+    assert out["dossier"] == "H54.2024.05.CCHC"
+    assert out["edxml_status"][0]["status_code"] == "03"
+    again = CliRunner().invoke(cli, args, env=archive_env)  # no longer in review
+    assert again.exit_code != 0 and "only one in review" in again.output
