@@ -453,3 +453,23 @@ def test_archivist_completes_the_missing_fields_and_the_message_is_archived(
     assert out["edxml_status"][0]["status_code"] == "03"
     again = CliRunner().invoke(cli, args, env=archive_env)  # no longer in review
     assert again.exit_code != 0 and "only one in review" in again.output
+
+
+def test_a_zip_of_the_messages_of_one_dossier_is_one_submission(tmp_path: Path, fully_signed: Path) -> None:
+    folder = tmp_path / "HS-01"
+    folder.mkdir()
+    for i in range(2):
+        write_message(
+            folder / f"vb-{i}.edxml", Message(number=str(30 + i), attachments=(Attachment(fully_signed),))
+        )
+    zipped = tmp_path / "HS-01.zip"
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.iterdir()):
+            archive.write(path, f"HS-01/{path.name}")
+    staged = _stage(zipped, tmp_path)
+    assert isinstance(staged, StagedSubmission), staged
+    assert staged.kind is SourceKind.EDXML
+    assert [d["codeNumber"] for d in staged.documents] == ["30", "31"]
+    assert [d["file"] for d in staged.documents] == [
+        f"attachments/vb-{i}/{fully_signed.name}" for i in range(2)
+    ]
