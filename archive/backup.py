@@ -8,7 +8,9 @@ month, metadata kept as XML. A backup directory holds:
 - ``metadata/<storage key>/…`` — the METS, EAD and PREMIS XML files of each AIP included,
   copied from a replica whose copy hashes to the catalog's SHA-256;
 - ``backup.json`` — kind, times, the catalog file and its SHA-256, the AIPs included and the
-  event-chain head at the time of the copy.
+  event-chain head at the time of the copy;
+- ``checkpoints/<seq>.json`` — a signed checkpoint of that head, with the archive's public key
+  beside it (``archive.chain_checkpoints``), when the caller passes its ``CheckpointWriter``.
 
 The AIPs themselves live on two or more replicas (TT 02/2019 Điều 8); the backup is what
 lets the catalog come back when its database is lost.
@@ -32,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from archive import db, events
 from archive.catalog import Event, EventType, Outcome, Package, PackageState, StoredFile
+from archive.chain_checkpoints import CheckpointWriter, chain_head
 from archive.errors import ArchiveError, Conflict
 from archive.fixity.hashing import copy_hashed, sha256_file
 from archive.storage import Replica, StorageError
@@ -111,11 +114,13 @@ def make_backup(
     dest: Path,
     *,
     kind: BackupKind = "incremental",
+    checkpoints: CheckpointWriter | None = None,
 ) -> BackupResult:
     """Back up the catalog and the XML metadata of the AIPs into ``dest`` (created; must not exist).
 
     ``incremental`` takes the AIPs stored since the last successful backup (all of them when
-    there was none); ``full`` takes every held AIP. Records a ``luutru:backup`` event. Raises
+    there was none); ``full`` takes every held AIP. With ``checkpoints``, the chain's head as
+    copied is anchored in ``dest/checkpoints/``. Records a ``luutru:backup`` event. Raises
     BackupError when the catalog cannot be copied (e.g. ``pg_dump`` missing).
     """
     started = utcnow()
@@ -145,13 +150,17 @@ def make_backup(
                 missing.append(f"{storage_key}/{path}")
     with sessions() as s:
         chain = events.verify_chain(s)
+        head = chain_head(s)  # read before the copy: the copy holds at least this head
     catalog_file = _dump_catalog(catalog_url, dest)
+    checkpoint = checkpoints.write_to_dir(dest, head) if checkpoints and head else None
     catalog_sha, _ = sha256_file(dest / catalog_file)
     result = BackupResult(
         dest, kind, started, utcnow(), since, catalog_file, catalog_sha, [k for k, _ in packages],
         count, missing, chain.head_hash, chain.checked,
     )  # fmt: skip
     manifest = result.to_json() | {"started_at_utc": started.isoformat(), "format": 1}
+    if checkpoint is not None:
+        manifest["checkpoint"] = checkpoint.relative_to(dest).as_posix()
     (dest / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     manifest_sha, _ = sha256_file(dest / MANIFEST)
     with sessions() as s, s.begin():

@@ -179,9 +179,17 @@ def content_digest(staged: StagedSubmission) -> str:
 
 class IngestService:
     def __init__(
-        self, sessions: sessionmaker[Session], config: IngestConfig, replicas: Sequence[Replica]
+        self,
+        sessions: sessionmaker[Session],
+        config: IngestConfig,
+        replicas: Sequence[Replica],
+        *,
+        after_accession: Callable[[int], object] | None = None,
     ) -> None:
         self.sessions, self.config, self.replicas = sessions, config, replicas
+        # Called with the package id once an AIP is committed (luutru anchors the event chain
+        # there); it must not raise: the accession already stands.
+        self.after_accession = after_accession
         # Inspections of submissions accepted in this process, so archiving does not redo the
         # checks; after a restart (or for a later decision) the checks simply run again.
         self._inspected: dict[str, tuple[Inspection, dict[str, list[Finding]]]] = {}
@@ -547,6 +555,8 @@ class IngestService:
         if progress:
             progress("accession")
         package_id = accession(self.sessions, self.replicas, request, progress)
+        if self.after_accession is not None:
+            self.after_accession(package_id)
         self._clean_staging(submission_id)
         return package_id
 

@@ -119,11 +119,24 @@ def request_hash(metadata: Mapping[str, Any]) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+MAX_PATH_CHARS = 300  # declared in the OpenAPI document with the other path rules
+
+
 def safe_path(raw: str) -> str:
-    """Return ``raw`` as a normalised relative path, or raise UploadPathInvalid."""
-    if "\\" in raw or "\x00" in raw:
+    """Return ``raw`` as a normalised relative path, or raise UploadPathInvalid.
+
+    The API takes paths in their plain form only: no empty or ``.`` component (``a//b``,
+    ``./a``), at most MAX_PATH_CHARS characters, besides the rules of every intake name.
+    """
+    if "\\" in raw or "\x00" in raw or any(p in ("", ".") for p in raw.split("/")):
         raise UploadPathInvalid(
             f"Đường dẫn tệp không hợp lệ: {raw!r}.", f"Invalid file path: {raw!r}.", path=raw
+        )
+    if len(raw) > MAX_PATH_CHARS:
+        raise UploadPathInvalid(
+            f"Đường dẫn tệp dài quá {MAX_PATH_CHARS} ký tự.",
+            f"The file path is longer than {MAX_PATH_CHARS} characters.",
+            path=raw[:MAX_PATH_CHARS],
         )
     checked = check_name(raw.encode("utf-8", errors="surrogateescape"))
     if not isinstance(checked, SafeName):

@@ -42,6 +42,7 @@ class ValidationPolicy:
     trust_roots: tuple[x509.Certificate, ...] = ()
     verapdf: str | None = None
     clamscan: str | None = None
+    clamav_database: Path | None = None  # signatures for ``clamscan --database``; None → its own
     profile_overrides: Path | None = None
     workers: int = 2  # file checks run in this many processes (1: in the calling process)
     require_signatures: bool = True  # False only for the archive's own records (e.g. disposal papers)
@@ -361,27 +362,41 @@ def check_duplicates(ins: Inspection) -> list[Finding]:
 
 
 def scan_malware(ins: Inspection) -> list[Finding]:
-    """ClamAV when installed; otherwise the finding (and the PREMIS event) says "not scanned"."""
+    """ClamAV when installed and it has signatures; otherwise a warning "not scanned".
+
+    An unscanned dossier is never accepted without an archivist: the warning sends it to review
+    (and the PREMIS virus-check event says "not scanned").
+    """
     scanner = ins.policy.clamscan
     if not scanner:
         return [
-            info(
+            warning(
                 "malware.not_scanned",
-                "Chưa quét mã độc: máy chủ không có ClamAV.",
-                "Not scanned for malware: ClamAV is not installed on this server.",
+                "Chưa quét mã độc: máy chủ không có ClamAV; lưu trữ viên cần xem xét hồ sơ.",
+                "Not scanned for malware: ClamAV is not installed on this server; an archivist must review.",
             )
         ]
+    database = ins.policy.clamav_database
+    options = ["--database", str(database)] if database is not None else []
     paths = [str(ins.path_of(f.path)) for f in ins.staged.files]
     proc = subprocess.run(
-        [scanner, "--no-summary", "--infected", *paths],
+        [scanner, *options, "--no-summary", "--infected", *paths],
         capture_output=True,
         text=True,
         timeout=3600,
         check=False,
     )
+    evidence = {"scanner": Path(scanner).name, "database": str(database) if database else "default"}
     if proc.returncode == 0:
         ins.malware_scanned = True
-        return [info("malware.clean", "Đã quét mã độc: không phát hiện.", "Scanned for malware: none found.")]
+        return [
+            info(
+                "malware.clean",
+                "Đã quét mã độc: không phát hiện.",
+                "Scanned for malware: none found.",
+                evidence=evidence,
+            )
+        ]
     if proc.returncode == 1:
         ins.malware_scanned = True
         root = str(ins.staged.payload_root) + "/"
@@ -391,16 +406,20 @@ def scan_malware(ins: Inspection) -> list[Finding]:
                 f"Phát hiện mã độc: {line.removeprefix(root)}",
                 f"Malware found: {line.removeprefix(root)}",
                 path=line.split(":", 1)[0].removeprefix(root),
+                evidence=evidence,
             )
             for line in proc.stdout.splitlines()
             if line.endswith("FOUND")
         ]
     if "No supported database" in proc.stderr or "cli_loaddbdir" in proc.stderr:
         return [
-            info(
+            warning(
                 "malware.not_scanned",
-                "Chưa quét mã độc: ClamAV chưa có cơ sở dữ liệu mẫu mã độc (chạy freshclam).",
-                "Not scanned for malware: ClamAV has no signature database (run freshclam).",
+                "Chưa quét mã độc: ClamAV chưa có cơ sở dữ liệu mẫu mã độc (chạy freshclam);"
+                " lưu trữ viên cần xem xét hồ sơ.",
+                "Not scanned for malware: ClamAV has no signature database (run freshclam);"
+                " an archivist must review.",
+                evidence=evidence,
             )
         ]
     return [
@@ -408,13 +427,22 @@ def scan_malware(ins: Inspection) -> list[Finding]:
             "malware.scan_failed",
             f"Không quét được mã độc (mã lỗi {proc.returncode}).",
             f"The malware scan failed (exit {proc.returncode}): {proc.stderr.strip()[:300]}",
+            evidence=evidence,
         )
     ]
 
 
-def find_clamscan(configured: str | None) -> str | None:
+def find_clamscan(configured: str | None, database: Path | None = None) -> str | None:
+    """The scanner to run: the configured one, else ``clamdscan`` or ``clamscan`` on PATH.
+
+    With a signature ``database`` only ``clamscan`` will do: ``clamdscan`` asks a daemon, which
+    loads its own database and has no ``--database`` option. None when there is no executable
+    scanner (a configured path that does not exist counts as none: "not scanned", not a crash).
+    """
     if configured:
-        return configured
+        return shutil.which(configured)
+    if database is not None:
+        return shutil.which("clamscan")
     return shutil.which("clamdscan") or shutil.which("clamscan")
 
 

@@ -50,6 +50,7 @@ class Settings:
     # Jobs
     queue_backend: Literal["sqlite", "redis"] = "sqlite"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    queue_name: str = "luutru"  # huey queue (Redis key prefix): one per archive sharing a Redis
     # Fixity audits
     fixity_interval_days: int = 90
     fixity_io_budget_mb_s: int = 50
@@ -68,6 +69,8 @@ class Settings:
     trust_dir: Path | None = None  # imported CA certificates; empty → <data_dir>/trust
     verapdf_path: str = ""  # empty → look for `verapdf` on PATH
     clamscan_path: str = ""  # empty → look for clamdscan / clamscan on PATH
+    # Malware signatures (a file or directory): empty → <data_dir>/clamav if present, else ClamAV's own
+    clamav_database: Path | None = None
     # Retention and disposal
     disposal_deadline_days: int = 15
     # Web
@@ -75,7 +78,8 @@ class Settings:
     secret_key: str = ""  # empty → generated once into <data_dir>/secret_key
     host: str = "127.0.0.1"
     port: int = 8080
-    session_minutes: int = 30
+    session_minutes: int = 30  # a web session ends after this long without a request
+    session_max_hours: int = 12  # … and this long after sign-in, however busy
     login_attempts_per_minute: int = 20  # per client address, sustained (a burst of as many)
     secure_cookies: bool = False  # set true behind HTTPS
     profile_overrides: Path | None = None  # TOML overriding unverified profile rules
@@ -105,6 +109,14 @@ class Settings:
     @property
     def trust_path(self) -> Path:
         return self.trust_dir or self.data_dir / "trust"
+
+    @property
+    def clamav_database_path(self) -> Path | None:
+        """The signature database the scan loads; None → the scanner's own (freshclam's)."""
+        if self.clamav_database is not None:
+            return self.clamav_database
+        local = self.data_dir / "clamav"
+        return local if local.is_dir() else None
 
     @property
     def queue_path(self) -> Path:
@@ -151,6 +163,8 @@ class Settings:
             )
         if len(set(self.replica_roots)) != len(self.replica_roots):
             raise ConfigError("replica roots must be distinct")
+        if self.session_minutes < 1 or self.session_max_hours < 1:
+            raise ConfigError("session_minutes and session_max_hours must be ≥ 1")
         if self.fixity_interval_days < 1 or self.fixity_io_budget_mb_s < 1:
             raise ConfigError("fixity_interval_days and fixity_io_budget_mb_s must be ≥ 1")
 
@@ -159,7 +173,7 @@ class Settings:
 
 
 # Variables with the prefix that belong to tests or tools, not to the archive.
-_ENV_IGNORED = frozenset({"test_pg_url", "es_url_test", "s3_url"})
+_ENV_IGNORED = frozenset({"test_pg_url", "test_redis_url", "es_url_test", "s3_url"})
 
 
 def _coerce(name: str, hint: Any, value: Any) -> Any:

@@ -17,6 +17,8 @@ from archive.catalog import Agency, Role, TokenScope, User
 from archive.events import Agent
 from ingest.service import RECEIVING, BatchSource
 from luutru import accounts
+from luutru.config import Settings
+from luutru.samples.clamav import write_test_database
 from luutru.services import Services
 
 DEMO_PASSWORD = "luutru-demo-2025"  # printed by `luutru demo`; demo data directories only
@@ -70,6 +72,18 @@ def seed(session: Session) -> DemoSeed:
     return DemoSeed(agencies=len(by_code), users=users, token=token)
 
 
+def install_demo_signatures(settings: Settings) -> Path | None:
+    """Give the demo a malware scan that really runs: the EICAR-only TEST database in ``<data_dir>/clamav``.
+
+    Without signatures nothing is scanned and every sample dossier would wait for review
+    (``malware.not_scanned`` is a warning). Returns the database written, or None when the
+    operator named a database (``clamav_database``), which is then used as it is.
+    """
+    if settings.clamav_database is not None:
+        return None
+    return write_test_database(settings.data_dir / "clamav")
+
+
 def ingest_corpus(
     services: Services, limit: int | None = None, progress: Callable[[str], None] | None = None
 ) -> Counter[str]:
@@ -77,6 +91,7 @@ def ingest_corpus(
 
     The sample PDFs are signed by a generated TEST hierarchy whose root is imported as the
     demo's trust anchor, so their signatures validate in this data directory and nowhere else.
+    Call :func:`install_demo_signatures` before ``services.ingest`` is first used.
     """
     from luutru.samples.corpus import SPECS, build_corpus
     from luutru.samples.pki import TestPki

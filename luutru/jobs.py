@@ -18,6 +18,7 @@ from archive.audit_service import run_audit
 from archive.backup import BackupKind, default_destination, make_backup
 from archive.catalog import EventType, Outcome
 from archive.vntime import vn_today
+from luutru import evidence
 from luutru.config import Settings
 from luutru.services import Services
 
@@ -26,30 +27,35 @@ log = logging.getLogger(__name__)
 
 def make_huey(settings: Settings, *, immediate: bool = False) -> Huey:
     if settings.queue_backend == "redis":
-        huey: Huey = RedisHuey("luutru", url=settings.redis_url, immediate=immediate)
+        huey: Huey = RedisHuey(settings.queue_name, url=settings.redis_url, immediate=immediate)
     else:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        huey = SqliteHuey("luutru", filename=str(settings.queue_path), immediate=immediate)
+        huey = SqliteHuey(settings.queue_name, filename=str(settings.queue_path), immediate=immediate)
     register_tasks(huey, settings)
     return huey
 
 
 def verify_event_chain(services: Services) -> bool:
-    """Verify the whole event chain; a broken chain is itself recorded (as a failed check)."""
-    with services.session() as s, s.begin():
-        report = events.verify_chain(s)
-        if not report.ok:
-            log.error("event chain broken", extra={"seq": report.broken_seq, "reason": report.reason})
+    """Verify the chain's links and compare it with the signed checkpoints (replicas, backups).
+
+    A broken chain is itself recorded, as a failed check naming the first bad event.
+    """
+    report = evidence.verify(services)
+    if not report.ok:
+        data = report.to_json()
+        broken = data["broken"] or {}
+        log.error("event chain broken", extra={"seq": broken.get("seq"), "reason": broken.get("reason")})
+        with services.session() as s, s.begin():
             events.record(
                 s,
                 EventType.VALIDATION,
                 object_type="event_log",
                 object_id="chain",
                 outcome=Outcome.FAILURE,
-                detail=f"event chain broken at seq {report.broken_seq}: {report.reason}",
-                data=report.to_json(),
+                detail=f"event chain broken at seq {broken.get('seq')}: {broken.get('reason')}",
+                data=data,
             )
-        return report.ok
+    return report.ok
 
 
 FIXITY_TIME_LIMIT_S = 50 * 60  # an hourly sweep never runs into the next one
@@ -71,6 +77,7 @@ def fixity_sweep(services: Services, *, time_limit_s: float = FIXITY_TIME_LIMIT_
         time_limit_s=time_limit_s,
         cursor_path=st.data_dir / "fixity-cursor-due.json",
     )
+    evidence.anchor(services, "audit")
     data = summary.to_json()
     if not summary.healthy:
         log.error(
@@ -80,6 +87,21 @@ def fixity_sweep(services: Services, *, time_limit_s: float = FIXITY_TIME_LIMIT_
     else:
         log.info("fixity sweep done", extra={"files": data["files"], "repaired": data["repaired"]})
     return data
+
+
+def purge_sessions(services: Services) -> int:
+    """Delete web-session rows that ended (or lapsed) more than 30 days ago."""
+    from datetime import timedelta
+
+    from archive.vntime import utcnow
+    from luutru import web_sessions
+
+    st = services.settings
+    policy = web_sessions.SessionPolicy(
+        idle=timedelta(minutes=st.session_minutes), absolute=timedelta(hours=st.session_max_hours)
+    )
+    with services.session() as s, s.begin():
+        return web_sessions.purge(s, policy, utcnow())
 
 
 def backup_kind(today: date) -> BackupKind:
@@ -99,7 +121,9 @@ def nightly_backup(
         services.replicas,
         default_destination(root, kind),
         kind=kind,
+        checkpoints=evidence.writer(services),
     )
+    evidence.anchor(services, "backup")
     if not result.ok:
         log.error(
             "backup: metadata without a verifying copy", extra={"missing": result.missing_metadata[:20]}
@@ -155,6 +179,11 @@ def register_tasks(huey: Huey, settings: Settings) -> None:
     def index_drain() -> int:
         """Every minute: apply queued index updates (text extraction and OCR happen here)."""
         return svc().search.drain(limit=200)
+
+    @huey.periodic_task(crontab(minute="45", hour="18"), name="sessions.purge")  # type: ignore[untyped-decorator]
+    def daily_session_purge() -> int:
+        """01:45 Vietnam time: drop web-session rows ended more than 30 days ago."""
+        return purge_sessions(svc())
 
     @huey.periodic_task(crontab(minute="5", hour="18"), name="retention.mark_due")  # type: ignore[untyped-decorator]
     def daily_retention() -> dict[str, Any]:

@@ -76,7 +76,8 @@ class Services:
             formats=FormatPolicy(frozenset(x.lower() for x in s.accepted_formats)),
             trust_roots=tuple(load_trust_roots(s.trust_path)),
             verapdf=find_verapdf(s.verapdf_path or None),
-            clamscan=find_clamscan(s.clamscan_path or None),
+            clamscan=find_clamscan(s.clamscan_path or None, s.clamav_database_path),
+            clamav_database=s.clamav_database_path,
             profile_overrides=s.profile_overrides,
         )
         config = IngestConfig(
@@ -95,7 +96,11 @@ class Services:
             edxml_mappings=s.edxml_mappings,
             edxml_organ=(s.edxml_organ_id, s.archive_name),
         )
-        return IngestService(self.sessions, config, self.replicas)
+        from luutru.evidence import anchor_after
+
+        return IngestService(
+            self.sessions, config, self.replicas, after_accession=anchor_after(self, "accession")
+        )
 
     @cached_property
     def search(self) -> SearchService:

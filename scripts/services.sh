@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the PostgreSQL and Redis the tests use are up (127.0.0.1:5432 trust auth db `test`; :6379).
+# The S3-compatible store needs nothing here: the tests start moto's server on a loopback port
+# themselves (tests/support/s3server.py) unless LUUTRU_S3_URL names one.
 set -uo pipefail
 if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
   if command -v pg_ctlcluster >/dev/null; then

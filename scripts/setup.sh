@@ -10,7 +10,8 @@ APT_PACKAGES=(
   poppler-utils          # pdftoppm, for looking at generated PDFs
   fonts-liberation fonts-liberation2 fonts-dejavu-core   # Times New Roman metrics (Liberation Serif 2 has Vietnamese glyphs)
   chromium               # browser tests (Playwright drives Debian's chromium)
-  clamav                 # malware scan when available (clamscan)
+  clamav                 # malware scan (clamscan); the tests bring an EICAR-only TEST signature database
+  redis-server           # huey's Redis queue (the worker test); scripts/services.sh starts it
   postgresql-client      # pg_dump / pg_restore for PostgreSQL catalog backups
 )
 

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from archive import db
 from luutru.config import Settings
+from tests.support.s3server import moto_available, moto_server
 
 PG_URL = os.environ.get("LUUTRU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("LUUTRU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _pg_available() -> str | None:
@@ -37,6 +39,37 @@ def pg_server() -> str:
             pytest.fail(f"CI must run the PostgreSQL tests: {reason}")
         pytest.skip(reason)
     return PG_URL
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis the suite uses (scripts/services.sh starts it); tests keep to their own key prefix."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+        client.ping()
+        client.close()
+    except redis.RedisError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the Redis tests: {REDIS_URL}: {exc}")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def s3_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An S3-compatible store: LUUTRU_S3_URL when set, else moto's server started for this session."""
+    if url := os.environ.get("LUUTRU_S3_URL"):
+        yield url
+        return
+    if not moto_available():
+        reason = "S3 tests need LUUTRU_S3_URL or moto[server] (pip install -e '.[test]')"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the S3 tests: {reason}")
+        pytest.skip(reason)
+    with moto_server(str(tmp_path_factory.mktemp("moto") / "moto.log")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from archive.catalog.package import (
 from archive.catalog.retention import RetentionRule, RetentionSchedule
 from archive.catalog.submission import SUBMISSION_TRANSITIONS, Submission, SubmissionFile, SubmissionState
 from archive.catalog.upload import ApiUpload, ApiUploadFile, UploadState
-from archive.catalog.user import ApiToken, Role, TokenScope, User, UserRole
+from archive.catalog.user import ApiToken, Role, TokenScope, User, UserRole, WebSession
 
 __all__ = [
     "SUBMISSION_TRANSITIONS",
@@ -77,4 +77,5 @@ __all__ = [
     "User",
     "UserRole",
     "Vote",
+    "WebSession",
 ]

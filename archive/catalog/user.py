@@ -71,7 +71,26 @@ class ApiToken(Timestamped, Base):
     scopes: Mapped[str] = mapped_column(String(100))  # comma-separated TokenScope values
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     revoked_at: Mapped[datetime | None]
-    last_used_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]  # written at most once a minute
+    expires_at: Mapped[datetime | None]  # None = until revoked
 
     def scope_set(self) -> frozenset[TokenScope]:
         return frozenset(TokenScope(s) for s in self.scopes.split(",") if s)
+
+
+class WebSession(Base):  # phiên đăng nhập
+    """A signed-in browser session, kept on the server so that ending it takes effect at once.
+
+    The browser holds only an opaque random id; the catalog keeps its SHA-256
+    (``token_hash``), so a copy of this table does not let anyone sign in.
+    """
+
+    __tablename__ = "web_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]  # written at most once a minute
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(30))  # SessionEnd value

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, request
 
 from luutru.api import records, submissions
-from luutru.api.auth import ApiState, RateLimiter, log_call
+from luutru.api.auth import ApiState, RateLimiter, log_call, services
 from luutru.api.docs_page import render_docs
 from luutru.api.openapi import openapi_document
 from luutru.api.problems import attach_problem_handlers, route_app_errors
@@ -27,13 +27,19 @@ bp.after_request(log_call)
 @bp.get("/openapi.json")
 def openapi_json() -> Response:
     """The OpenAPI 3.1 document (public: it holds no data)."""
-    return jsonify(openapi_document(request.script_root + bp.url_prefix if bp.url_prefix else "/api/v1"))
+    return jsonify(_document(request.script_root + bp.url_prefix if bp.url_prefix else "/api/v1"))
 
 
 @bp.get("/docs")
 def docs_page() -> Response:
     """A browsable page of the API, rendered on the server from the document."""
-    return Response(render_docs(openapi_document()), mimetype="text/html")
+    return Response(render_docs(_document()), mimetype="text/html")
+
+
+def _document(server_url: str = "/api/v1") -> dict[str, Any]:
+    """The document with this archive's limits (accepted formats, files per submission)."""
+    settings = services().settings
+    return openapi_document(server_url, formats=settings.accepted_formats, max_files=settings.max_files)
 
 
 def init_api(app: Flask, limiter: TokenBucket | None = None) -> None:

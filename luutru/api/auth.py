@@ -22,10 +22,10 @@ from flask import current_app, g, request
 from sqlalchemy import select
 
 from archive import events
-from archive.catalog import Agency, Role, TokenScope
+from archive.catalog import Agency, ApiToken, Role, TokenScope
 from ingest.formats import FormatPolicy
 from ingest.uploads import UploadLimits, UploadService
-from luutru.accounts import authenticate_token
+from luutru.accounts import TokenRefusal, check_token
 from luutru.api.problems import Problem
 from luutru.ratelimit import TokenBucket
 from luutru.services import Services
@@ -109,10 +109,10 @@ def uploads() -> UploadService:
     return api_state().uploads(services())
 
 
-def _unauthorized(detail_en: str, detail_vi: str) -> Problem:
+def _unauthorized(detail_en: str, detail_vi: str, *, code: str = "auth.invalid_token") -> Problem:
     return Problem(
         401,
-        "auth.invalid_token",
+        code,
         detail_en,
         detail_vi,
         headers={"WWW-Authenticate": 'Bearer realm="luutru", error="invalid_token"'},
@@ -131,8 +131,14 @@ def authenticate() -> ApiCaller:
             "Send 'Authorization: Bearer <token>'.", "Cần gửi 'Authorization: Bearer <mã truy cập>'."
         )
     with services().sessions.begin() as s:
-        token = authenticate_token(s, presented.strip())
-        if token is None:
+        token = check_token(s, presented.strip())
+        if token is TokenRefusal.EXPIRED:
+            raise _unauthorized(
+                "The token has expired; ask the archive's administrator for a new one.",
+                "Mã truy cập đã hết hạn; hãy đề nghị quản trị viên của lưu trữ cấp mã mới.",
+                code="auth.token_expired",
+            )
+        if not isinstance(token, ApiToken):
             raise _unauthorized(
                 "The token is unknown, wrong or revoked.", "Mã truy cập không đúng hoặc đã bị thu hồi."
             )

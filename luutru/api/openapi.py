@@ -6,12 +6,45 @@ is listed here with its schema; an undocumented answer fails the build.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable
 from typing import Any
+
+from ingest.uploads import MAX_PATH_CHARS
+from luutru.api.submissions import MAX_PAGE
+from luutru.config import DEFAULT_FORMATS
+from luutru.protocol_errors import MAX_HEADER_FIELD, MAX_REQUEST_LINE
 
 STATES = ["uploading", "received", "validating", "in_review", "accepted", "rejected", "withdrawn", "archived"]
 NULL_STR = {"type": ["string", "null"]}
 NULL_INT = {"type": ["integer", "null"]}
 SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+
+
+# A file path as the upload service takes it (ingest.uploads.safe_path): relative, '/'-separated,
+# components of 1–255 characters (and at most 255 bytes in UTF-8), none '.' or '..', no backslash,
+# no control character, no drive letter, at most 300 characters in all.
+_CHAR = r"[^/\\\x00-\x1f\x7f]"
+_DIRS = rf"^(?![A-Za-z]:)(?:(?!\.\.?/){_CHAR}{{1,255}}/)*"
+PATH_PATTERN = rf"{_DIRS}(?!\.\.?$){_CHAR}{{1,255}}$"
+PATH_RULES = (
+    "Relative path with '/' separators; each component 1–255 characters and at most 255 bytes"
+    " in UTF-8, not '.' or '..', without backslash or control characters; no drive letter;"
+    f" at most {MAX_PATH_CHARS} characters."
+)
+
+
+def file_pattern(formats: Iterable[str]) -> str:
+    """PATH_PATTERN whose last component ends with an accepted extension (any letter case)."""
+    alternatives = "|".join(
+        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else _escape(c) for c in ext.lower())
+        for ext in sorted(set(formats))
+    )
+    return rf"{_DIRS}{_CHAR}{{1,250}}\.(?:{alternatives})$"
+
+
+def _escape(c: str) -> str:
+    return "\\" + c if not c.isalnum() else c
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -30,6 +63,8 @@ def _problem(description: str) -> dict[str, Any]:
 
 
 COMMON_ERRORS = {
+    "414": {"$ref": "#/components/responses/RequestLineTooLong"},
+    "431": {"$ref": "#/components/responses/HeadersTooLarge"},
     "401": {"$ref": "#/components/responses/Unauthorized"},
     "403": {"$ref": "#/components/responses/Forbidden"},
     "429": {"$ref": "#/components/responses/TooManyRequests"},
@@ -84,9 +119,21 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["file", "sha256"],
         "properties": {
-            "file": {"type": "string", "minLength": 1, "maxLength": 300, "description": "relative path, '/'"},
+            "file": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_PATH_CHARS,
+                "pattern": PATH_PATTERN,  # narrowed to the accepted extensions by openapi_document
+                "description": PATH_RULES + " Ends with an accepted extension (415 otherwise). Two"
+                " documents may not name the same file, nor 'metadata.json'/'metadata.xlsx' (422).",
+            },
             "sha256": SHA256,
-            "size": {"type": "integer", "minimum": 0, "description": "bytes; lets the archive refuse early"},
+            "size": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "bytes; lets the archive refuse early (413 above max_file_bytes,"
+                " or when the declared sizes add up to more than max_bytes)",
+            },
         },
         "additionalProperties": True,
     },
@@ -100,7 +147,7 @@ SCHEMAS: dict[str, Any] = {
             "documents": {
                 "type": "array",
                 "minItems": 1,
-                "maxItems": 50,
+                "maxItems": 10_000,  # max_files, set by openapi_document
                 "items": _ref("DocumentDeclaration"),
             },
         },
@@ -227,8 +274,8 @@ _PATH = {
     "name": "path",
     "in": "path",
     "required": True,
-    "description": "the file's declared path (may contain '/')",
-    "schema": {"type": "string", "maxLength": 300},
+    "description": "the file's declared path (may contain '/'). " + PATH_RULES,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_PATH_CHARS, "pattern": PATH_PATTERN},
 }
 _OFFSET_HEADERS = {
     "Upload-Offset": {"description": "bytes received so far", "schema": {"type": "integer"}},
@@ -293,7 +340,12 @@ PATHS: dict[str, Any] = {
             parameters=[
                 {"name": "state", "in": "query", "schema": {"type": "string", "enum": STATES[1:]}},
                 {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}},
-                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                {
+                    "name": "page",
+                    "in": "query",
+                    "description": "1 to 1000 (400 above): narrow deeper lists with 'state' or 'since'",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+                },
                 {
                     "name": "per_page",
                     "in": "query",
@@ -377,9 +429,15 @@ PATHS: dict[str, Any] = {
                     "name": "Content-Range",
                     "in": "header",
                     "required": False,
+                    "description": (
+                        "'bytes START-END/TOTAL' (TOTAL may be '*'), START ≤ END < TOTAL; the chunk"
+                        " must begin at Upload-Offset (409 otherwise, with 'offset') and Content-Length"
+                        " must equal END − START + 1 (400 upload.range_invalid otherwise). Without it"
+                        " the body is the whole file."
+                    ),
                     "schema": {
                         "type": "string",
-                        "pattern": "^bytes [0-9]{1,12}-[0-9]{1,12}/([0-9]{1,12}|\\*)$",
+                        "pattern": "^bytes [0-9]{1,19}-[0-9]{1,19}/([0-9]{1,19}|\\*)$",
                     },
                     "example": "bytes 0-8388607/67108864",
                 },
@@ -489,8 +547,17 @@ PATHS: dict[str, Any] = {
 }
 
 
-def openapi_document(server_url: str = "/api/v1") -> dict[str, Any]:
-    """Return the OpenAPI 3.1 document; ``server_url`` is where the API is mounted."""
+def openapi_document(
+    server_url: str = "/api/v1", *, formats: Iterable[str] = DEFAULT_FORMATS, max_files: int = 10_000
+) -> dict[str, Any]:
+    """Return the OpenAPI 3.1 document; ``server_url`` is where the API is mounted.
+
+    ``formats`` (accepted extensions) and ``max_files`` are the archive's settings, so the
+    document states the limits this archive enforces.
+    """
+    schemas = copy.deepcopy(SCHEMAS)
+    schemas["DocumentDeclaration"]["properties"]["file"]["pattern"] = file_pattern(formats)
+    schemas["Metadata"]["properties"]["documents"]["maxItems"] = max_files
     return {
         "openapi": "3.1.0",
         "info": {
@@ -500,14 +567,17 @@ def openapi_document(server_url: str = "/api/v1") -> dict[str, Any]:
             "description": (
                 "Agencies submit dossiers: open a submission with its metadata, upload each file "
                 "(whole or in resumable chunks), finalise, then follow its state. Errors are RFC 9457 "
-                "problem+json with a stable `code` and Vietnamese `title_vi`/`detail_vi`. See docs/api.md."
+                "problem+json with a stable `code` and Vietnamese `title_vi`/`detail_vi`. Limits: a"
+                f" request line of at most {MAX_REQUEST_LINE} bytes (414), header lines of at most"
+                f" {MAX_HEADER_FIELD} bytes (431); the others are in the parameters and schemas."
+                " See docs/api.md."
             ),
         },
         "servers": [{"url": server_url}],
         "security": [{"bearerToken": []}],
         "paths": PATHS,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": schemas,
             "securitySchemes": {
                 "bearerToken": {
                     "type": "http",
@@ -517,16 +587,22 @@ def openapi_document(server_url: str = "/api/v1") -> dict[str, Any]:
                 }
             },
             "responses": {
-                "Unauthorized": _problem("missing, unknown or revoked token"),
+                "Unauthorized": _problem("missing, unknown, revoked or expired token"),
                 "Forbidden": _problem("the token lacks the scope"),
                 "TooManyRequests": {
                     **_problem("rate limited; retry after the given seconds"),
                     "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                 },
                 "ServerError": _problem("unexpected error; no stack trace is returned"),
+                "RequestLineTooLong": _problem(
+                    f"request.line_too_long: the request line is over {MAX_REQUEST_LINE} bytes"
+                ),
+                "HeadersTooLarge": _problem(
+                    f"request.headers_too_large: a header line over {MAX_HEADER_FIELD} bytes"
+                ),
             },
         },
     }
 
 
-__all__ = ["openapi_document"]
+__all__ = ["MAX_PATH_CHARS", "PATH_PATTERN", "file_pattern", "openapi_document"]

@@ -29,6 +29,8 @@ from luutru.api.problems import Problem
 UPLOADING = "uploading"  # the API's state before finalising; then the submission's own state
 _RANGE = re.compile(r"^bytes ([0-9]{1,19})-([0-9]{1,19})/([0-9]{1,19}|\*)$")
 MAX_PER_PAGE = 100
+MAX_PAGE = 1000  # deeper pages: narrow the list with 'state' or 'since' (declared in the OpenAPI)
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 
 
 def register(bp: Blueprint) -> None:
@@ -135,10 +137,11 @@ def create() -> Response:
             "Nội dung phải là một đối tượng JSON có trường 'metadata'.",
         )
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not (1 <= len(key) <= 200):
+    if key is not None and not IDEMPOTENCY_KEY.match(key):
         raise Problem(
-            400, "request.idempotency_key", "Idempotency-Key must be 1–200 characters.",
-            "Idempotency-Key phải dài từ 1 đến 200 ký tự.",
+            400, "request.idempotency_key",
+            "Idempotency-Key must be 1–200 characters among A–Z, a–z, 0–9, '_', '.', ':' and '-'.",
+            "Idempotency-Key phải dài từ 1 đến 200 ký tự, chỉ gồm A–Z, a–z, 0–9, '_', '.', ':' và '-'.",
         )  # fmt: skip
     status, created = uploads().open(
         caller.agency_id, body["metadata"], actor=caller.agent, token_id=caller.token_id, idempotency_key=key
@@ -261,7 +264,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 def list_submissions() -> Response:
     """The agency's own submissions, newest first: ``state``, ``since`` (ISO 8601), pages."""
     caller = authenticate()
-    page = _int_arg("page", 1, 1, 1_000_000)
+    page = _int_arg("page", 1, 1, MAX_PAGE)
     per_page = _int_arg("per_page", 20, 1, MAX_PER_PAGE)
     q = select(Submission).where(Submission.agency_id == caller.agency_id)
     state = request.args.get("state")
@@ -309,7 +312,7 @@ def list_submissions() -> Response:
     return jsonify(total=total, page=page, per_page=per_page, items=items, links=links)
 
 
-__all__ = ["UPLOADING", "register"]
+__all__ = ["IDEMPOTENCY_KEY", "MAX_PAGE", "MAX_PER_PAGE", "UPLOADING", "register"]
 
 
 # -- edXML (QCVN 102:2016) -----------------------------------------------------------------------

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 import click
 
 from archive import agencies, db
 from archive.catalog import Role, TokenScope
 from archive.errors import ArchiveError
+from archive.vntime import VN_TZ, vn_iso, vn_today
 from luutru import accounts, demo
 from luutru.cli.context import CliContext, emit_json, pass_ctx
 from luutru.services import prepare_data_dir
@@ -55,6 +58,9 @@ def demo_cmd(ctx: CliContext, serve: bool, dossiers: int | None) -> None:
     click.echo("Users: " + ", ".join(u[0] for u in demo.DEMO_USERS))
     if result.token:
         click.echo(f"API token (Sở Nội vụ, shown once): {result.token}")
+    signatures = demo.install_demo_signatures(ctx.settings)
+    if signatures is not None:
+        click.echo(f"Quét mã độc: chỉ mẫu THỬ EICAR / malware scan: EICAR TEST signature only ({signatures})")
     console = Console(stderr=True)
     with Progress(
         SpinnerColumn(),
@@ -152,6 +158,60 @@ def user_add(
     click.echo(f"user {username} created")
 
 
+@user_group.command("password")
+@click.argument("username")
+@click.password_option()
+@pass_ctx
+def user_password(ctx: CliContext, username: str, password: str) -> None:
+    """Set a new password for USERNAME; every session of the user ends at once."""
+    from sqlalchemy import select
+
+    from archive.catalog import User
+
+    if len(password) < 12:
+        raise click.ClickException(
+            "Mật khẩu cần ít nhất 12 ký tự / the password needs at least 12 characters"
+        )
+    with ctx.services.session() as s, s.begin():
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"Không có người dùng / no such user: {username}")
+        ended = accounts.change_password(s, user, password)
+    click.echo(f"password of {username} changed; {ended} session(s) ended")
+
+
+@user_group.command("end-sessions")
+@click.argument("username")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def user_end_sessions(ctx: CliContext, username: str, as_json: bool) -> None:
+    """End every web session of USERNAME at once (e.g. a lost laptop)."""
+    try:
+        with ctx.services.session() as s, s.begin():
+            ended = accounts.end_sessions(s, username)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        emit_json({"user": username, "sessions_ended": ended})
+    else:
+        click.echo(f"{ended} session(s) of {username} ended")
+
+
+def _expiry(value: str | None) -> datetime | None:
+    """``--expires YYYY-MM-DD``: valid through that day, Vietnam time."""
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint="--expires") from None
+    if day <= vn_today():
+        raise click.BadParameter(
+            "ngày hết hạn phải sau hôm nay / must be after today", param_hint="--expires"
+        )
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=VN_TZ)
+
+
 @click.group("token")
 def token_group() -> None:
     """Agencies' API tokens."""
@@ -163,20 +223,39 @@ def token_group() -> None:
 @click.option(
     "--scope", "scopes", multiple=True, type=click.Choice([s.value for s in TokenScope]), required=True
 )
+@click.option(
+    "--expires", default=None, help="Last valid day, YYYY-MM-DD (Vietnam time); default: until revoked."
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def token_create(
-    ctx: CliContext, agency_code: str, name: str, scopes: tuple[str, ...], as_json: bool
+    ctx: CliContext,
+    agency_code: str,
+    name: str,
+    scopes: tuple[str, ...],
+    expires: str | None,
+    as_json: bool,
 ) -> None:
     """Issue an API token for an agency; the secret is printed once."""
+    expires_at = _expiry(expires)
     try:
         with ctx.services.session() as s, s.begin():
             agency = agencies.get_agency(s, agency_code)
-            issued = accounts.issue_token(s, agency, name, [TokenScope(x) for x in scopes])
+            issued = accounts.issue_token(
+                s, agency, name, [TokenScope(x) for x in scopes], expires_at=expires_at
+            )
+            expiry = vn_iso(issued.token.expires_at) if issued.token.expires_at else None
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
-        emit_json({"prefix": issued.token.prefix, "token": issued.secret, "scopes": list(scopes)})
+        emit_json(
+            {
+                "prefix": issued.token.prefix,
+                "token": issued.secret,
+                "scopes": list(scopes),
+                "expires_at": expiry,
+            }
+        )
     else:
         click.echo(issued.secret)
 

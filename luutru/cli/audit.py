@@ -23,6 +23,7 @@ from archive.backup import BackupError, BackupKind, default_destination, make_ba
 from archive.errors import Conflict
 from archive.rebuild import rebuild_catalog
 from archive.vntime import vn_today
+from luutru import evidence
 from luutru.cli.context import CliContext, emit_json, pass_ctx
 from luutru.config import Settings
 from luutru.rebuild import aip_reader
@@ -80,6 +81,7 @@ def audit_run(ctx: CliContext, mode: str, replica_names: tuple[str, ...], as_jso
             )  # fmt: skip
         except ValueError as exc:
             raise click.UsageError(str(exc)) from exc
+    evidence.anchor(svc, "audit")
     if as_json:
         emit_json(summary.to_json())
     else:
@@ -157,9 +159,13 @@ def run_backup(ctx: CliContext, kind: BackupKind, dest: Path | None = None) -> d
     svc, st = ctx.services, ctx.settings
     target = dest or default_destination(st.data_dir / "backups", kind)
     try:
-        return make_backup(svc.sessions, st.catalog_url, svc.replicas, target, kind=kind).to_json()
+        result = make_backup(
+            svc.sessions, st.catalog_url, svc.replicas, target, kind=kind, checkpoints=evidence.writer(svc)
+        )
     except (BackupError, FileExistsError) as exc:
         raise click.ClickException(str(exc)) from exc
+    evidence.anchor(svc, "backup")
+    return result.to_json()
 
 
 @click.command("restore")
@@ -177,6 +183,11 @@ def restore_cmd(ctx: CliContext, backup: Path, as_json: bool) -> None:
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     prepare_data_dir(st)  # migrations up to date, staging and replica folders present
+    # The replicas may hold checkpoints of events after this backup: those events are lost by
+    # the restore, on purpose; move their checkpoints aside (recorded) so verification goes on.
+    evidence.trust_backup_key(st, backup)
+    evidence.retire_after_restore(ctx.services, f"catalog restored from backup {backup.name}")
+    evidence.anchor(ctx.services, "restore")
     if as_json:
         emit_json(result.to_json())
     else:
@@ -198,6 +209,10 @@ def catalog_rebuild(ctx: CliContext, as_json: bool) -> None:
     svc = ctx.services
     try:
         result = rebuild_catalog(svc.sessions, svc.replicas, aip_reader)
+        evidence.retire_after_restore(
+            svc, "catalog rebuilt from the AIPs: a new event chain starts", new_chain=True
+        )
+        evidence.anchor(svc, "rebuild")
     except Conflict as exc:
         raise click.ClickException(f"Danh mục không trống / catalog not empty: {exc}") from exc
     if as_json:

@@ -259,6 +259,9 @@ def dossier_correct(
         raise click.ClickException("Sửa đổi không hợp lệ / correction refused") from exc
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
+    from luutru import evidence
+
+    evidence.anchor(svc, "accession")  # a new AIP version is an accession too
     click.echo(f"dossier {code}: new AIP version stored (package {package_id})")
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from archive import events
 from archive.findings import Finding, Severity
 from luutru.cli.context import CliContext, emit_json, pass_ctx
 
@@ -60,25 +59,76 @@ def events_group() -> None:
 
 
 @events_group.command("verify")
+@click.option(
+    "--backup",
+    "backups",
+    multiple=True,
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Also compare with the checkpoints of this backup folder (repeatable); "
+    "those under <data_dir>/backups are always read.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def events_verify(ctx: CliContext, as_json: bool) -> None:
-    """Recompute the whole chain; exit 1 and name the first broken event if it does not verify."""
-    with ctx.services.session() as s:
-        report = events.verify_chain(s)
+def events_verify(ctx: CliContext, backups: tuple[Path, ...], as_json: bool) -> None:
+    """Recompute the chain and compare it with the signed checkpoints on the replicas and in backups.
+
+    Exit 1, naming the first missing or changed event, when a link is broken, the chain is
+    shorter than a checkpoint, differs from one, or a checkpoint's signature does not verify.
+    """
+    from luutru import evidence
+
+    report = evidence.verify(ctx.services, backups)
+    data = report.to_json()
     if as_json:
-        emit_json(report.to_json())
+        emit_json(data)
     elif report.ok:
+        newest = data["checkpoints"]["newest"]
+        anchored = (
+            f"; checkpoint {newest['seq']} ({newest['signed_at']}) matches"
+            if newest
+            else "; no checkpoint yet"
+        )
         click.echo(
-            f"Chuỗi sự kiện toàn vẹn / event chain intact: {report.checked} events, head {report.head_hash}"
+            f"Chuỗi sự kiện toàn vẹn / event chain intact: {report.chain.checked} events, "
+            f"head {report.chain.head_hash}{anchored}"
         )
     else:
+        broken = data["broken"] or {}
         click.echo(
-            f"Chuỗi sự kiện bị phá vỡ / event chain BROKEN at event seq={report.broken_seq} "
-            f"uuid={report.broken_uuid}: {report.reason}",
+            f"Chuỗi sự kiện bị phá vỡ / event chain BROKEN at event seq={broken.get('seq')} "
+            f"uuid={broken.get('uuid')}: {broken.get('reason')}",
             err=True,
         )
+        for line in report.invalid:
+            click.echo(f"Điểm neo không hợp lệ / invalid checkpoint: {line}", err=True)
     sys.exit(0 if report.ok else 1)
+
+
+@events_group.command("anchor")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def events_anchor(ctx: CliContext, as_json: bool) -> None:
+    """Write a signed checkpoint of the chain's head to every replica now (also done after every
+    accession, backup and audit). Exit 1 when a replica could not be written."""
+    from luutru import evidence
+
+    result = evidence.anchor(ctx.services, "manual")
+    ok = result is not None and result.ok
+    data = {
+        "ok": ok,
+        "seq": result.seq if result else None,
+        "written": result.written if result else [],
+        "already": result.already if result else [],
+        "failed": result.failed if result else {},
+    }
+    if as_json:
+        emit_json(data)
+    else:
+        click.echo(
+            f"điểm neo / checkpoint {data['seq']}: written {data['written']}, already {data['already']}"
+            + (f", FAILED {data['failed']}" if data["failed"] else "")
+        )
+    sys.exit(0 if ok else 1)
 
 
 def register(cli: click.Group) -> None:

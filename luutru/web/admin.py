@@ -6,7 +6,9 @@ records its own ``EventType.ADMINISTRATION`` event in the same transaction.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from datetime import date, datetime, time, timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -16,8 +18,9 @@ from archive import events
 from archive.agencies import InvalidAgencyCode, create_agency
 from archive.catalog import Agency, ApiToken, EventType, Role, TokenScope, User, UserRole
 from archive.errors import Conflict, NotFound
-from luutru import accounts
-from luutru.web.auth import current_actor, requires, web_services
+from archive.vntime import VN_TZ, utcnow, vn_today
+from luutru import accounts, web_sessions
+from luutru.web.auth import POLICY_KEY, current_actor, requires, web_services
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -54,7 +57,10 @@ def users() -> ResponseReturnValue:
         rows = s.scalars(select(User).order_by(User.username)).all()
         agencies = s.scalars(select(Agency).order_by(Agency.code)).all()
         codes = {a.id: a.code for a in agencies}
-    return render_template("admin/users.html", users=rows, agencies=agencies, codes=codes, roles=list(Role))
+        live = web_sessions.live_counts(s, current_app.extensions[POLICY_KEY], utcnow())
+    return render_template(
+        "admin/users.html", users=rows, agencies=agencies, codes=codes, roles=list(Role), live=live
+    )
 
 
 @bp.post("/users")
@@ -122,21 +128,26 @@ def set_active(user_id: int) -> ResponseReturnValue:
         user = s.get(User, user_id)
         if user is None:
             abort(404)
-        if user.active != active:
-            user.active = active
-            events.record(
-                s,
-                EventType.ADMINISTRATION,
-                object_type="user",
-                object_id=user.username,
-                agent=_agent(),
-                detail="user activated" if active else "user deactivated",
-            )
+        accounts.set_active(s, user, active, actor=_agent())
         name = user.username
     flash(
         _("%(name)s activated.", name=name) if active else _("%(name)s deactivated.", name=name),
         "info",
     )
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/sessions/end")
+@requires(Role.ADMINISTRATOR)
+def end_sessions(user_id: int) -> ResponseReturnValue:
+    """End every session of the user at once (a lost laptop, a suspected stolen cookie)."""
+    with web_services().sessions.begin() as s:
+        user = s.get(User, user_id)
+        if user is None:
+            abort(404)
+        name = user.username
+        ended = accounts.end_sessions(s, name, actor=_agent())
+    flash(_("%(n)d session(s) of %(name)s ended.", n=ended, name=name), "info")
     return redirect(url_for("admin.users"))
 
 
@@ -185,10 +196,25 @@ def _token_page(secret: str | None = None, status: int = 200) -> ResponseReturnV
             codes=codes,
             scopes=list(TokenScope),
             secret=secret,
+            now=utcnow(),
         ),
         status,
         {"Cache-Control": "no-store"},
     )
+
+
+def _expiry_from_form() -> datetime | None:
+    """The token's expiry: valid through the chosen day (Vietnam time); None when left empty.
+
+    Raises ValueError when the date is unreadable or not after today.
+    """
+    raw = request.form.get("expires_on", "").strip()
+    if not raw:
+        return None
+    day = date.fromisoformat(raw)
+    if day <= vn_today():
+        raise ValueError("expiry not after today")
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=VN_TZ)
 
 
 @bp.get("/tokens")
@@ -208,12 +234,19 @@ def issue_token() -> ResponseReturnValue:
     if not name or not scopes:
         flash(_("A name and at least one scope are required."), "error")
         return redirect(url_for("admin.tokens"))
+    try:
+        expires_at = _expiry_from_form()
+    except ValueError:
+        flash(_("The expiry must be a date after today."), "error")
+        return redirect(url_for("admin.tokens"))
     with web_services().sessions.begin() as s:
         agency = _agency_from_form(s)
         if agency is None:
             abort(400)
         user = s.get(User, current_actor().user_id)
-        issued = accounts.issue_token(s, agency, name, scopes, actor=_agent(), created_by=user)
+        issued = accounts.issue_token(
+            s, agency, name, scopes, actor=_agent(), created_by=user, expires_at=expires_at
+        )
         secret = issued.secret
     # Shown once, in this response only (never stored, never redirected through the session).
     return _token_page(secret=secret, status=201)

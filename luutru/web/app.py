@@ -96,6 +96,7 @@ def create_app(
         or TokenBucket(
             capacity=settings.login_attempts_per_minute, per_minute=settings.login_attempts_per_minute
         ),
+        session_max_hours=settings.session_max_hours,
     )
     app.register_blueprint(console.bp)
     app.register_blueprint(admin.bp)

@@ -50,7 +50,7 @@ from archive.metadata.profile import FieldSpec
 from archive.storage import Replica
 from archive.storage.errors import StorageError
 from ingest.revision import InvalidCorrection, revise_dossier
-from luutru import pages
+from luutru import evidence, pages
 from luutru.web.auth import current_actor, requires, web_services
 from luutru.web.portal import MODE_LABELS, facts, visible_dossier
 from policies.access import Actor, RecordFacts, can_download_original, can_read_content, can_see_metadata
@@ -264,6 +264,7 @@ def edit_dossier(code: str) -> ResponseReturnValue:
                     key = f"doc-{by_file[f.path]}-{f.field}" if f.path in by_file else f"d-{f.field}"
                     errors.setdefault(key, []).append(f)
             else:
+                evidence.anchor(svc, "accession")  # a new AIP version is an accession too
                 flash(_("The correction was saved as a new AIP version."), "info")
                 return redirect(url_for("records.dossier", code=code))
         head.update({k[2:]: v for k, v in request.form.items() if k.startswith("d-")})

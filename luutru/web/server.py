@@ -7,6 +7,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from luutru.config import Settings
+from luutru.protocol_errors import GUNICORN_LIMITS
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -33,4 +34,5 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int = 2) ->
         "timeout": 300,  # large uploads stream through a worker
         "accesslog": "-",
     }
+    options.update(GUNICORN_LIMITS)  # documented limits; refusals answered as problem+json
     _Gunicorn(settings, options).run()

@@ -22,6 +22,7 @@ from luutru.samples.dossiers import AGENCY
 from luutru.samples.pki import TestPki
 from luutru.services import Services, prepare_data_dir
 from luutru.web.app import create_app
+from tests.support.clamav import install_test_signatures
 
 OTHER = "000.00.14.H54"
 ALL_SCOPES = (TokenScope.SUBMIT, TokenScope.READ_OWN, TokenScope.SEARCH)
@@ -62,6 +63,7 @@ def build_api(settings: Settings, pki: TestPki) -> Api:
     """Migrate a catalog in ``settings.data_dir``, trust the test PKI, add agencies A and B and tokens."""
     prepare_data_dir(settings)
     shutil.copy(pki.root, settings.trust_path / "root.pem")
+    install_test_signatures(settings)
     services = Services.build(settings)
     tokens: dict[str, str] = {}
     with services.sessions.begin() as s:

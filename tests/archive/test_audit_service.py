@@ -30,6 +30,7 @@ from archive.vntime import utcnow
 from luutru.cli.main import cli
 from luutru.config import Settings
 from luutru.services import Services, prepare_data_dir
+from tests.support.clamav import install_test_signatures
 
 PDF = "data/representations/rep1/data/tai-lieu/0001.pdf"
 
@@ -50,6 +51,7 @@ def ingest_dossiers(settings: Settings, pki: TestPki, work: Path, notations: tup
     """Prepare the data dir, register the agency and ingest one small signed dossier per notation."""
     prepare_data_dir(settings)
     shutil.copy(pki.root, settings.trust_path / "root.pem")
+    install_test_signatures(settings)
     env = cli_env(settings)
     result = CliRunner().invoke(cli, ["agency", "add", AGENCY, "Ủy ban nhân dân tỉnh Thái Bình"], env=env)
     assert result.exit_code == 0, result.output

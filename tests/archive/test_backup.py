@@ -22,6 +22,7 @@ from archive.storage import LocalReplica
 from luutru.cli.main import cli
 from luutru.config import Settings
 from luutru.services import Services, prepare_data_dir
+from tests.support.clamav import install_test_signatures
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +37,7 @@ def ingest(settings: Settings, pki: TestPki, work: Path, notation: str, *, first
     if first:
         prepare_data_dir(settings)
         shutil.copy(pki.root, settings.trust_path / "root.pem")
+        install_test_signatures(settings)
         result = CliRunner().invoke(cli, ["agency", "add", AGENCY, "Ủy ban nhân dân tỉnh Thái Bình"], env=env)
         assert result.exit_code == 0, result.output
     src = make_dossier(

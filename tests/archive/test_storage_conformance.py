@@ -1,7 +1,8 @@
 """Conformance tests every replica backend must pass: the same functions for local and S3.
 
-S3 runs only when LUUTRU_S3_URL is set (``http://user:pass@127.0.0.1:9000/bucket``); each test
-then works under a fresh random prefix of that bucket and removes it afterwards.
+S3 runs against the ``s3_url`` store (LUUTRU_S3_URL, ``http://user:pass@127.0.0.1:9000/bucket``,
+or else a moto server the suite starts on a loopback port); each test works under a fresh random
+prefix of that bucket and removes it afterwards.
 """
 
 from __future__ import annotations
@@ -27,14 +28,12 @@ from archive.storage import (
     open_replica,
 )
 
-S3_URL = os.environ.get("LUUTRU_S3_URL", "")
 
-
-def make_s3_replica() -> Replica:
-    """A replica under a fresh prefix of the LUUTRU_S3_URL bucket (created when missing)."""
+def make_s3_replica(s3_url: str) -> Replica:
+    """A replica under a fresh prefix of the ``s3_url`` bucket (created when missing)."""
     from archive.storage.s3 import S3Replica, s3_options_from_url
 
-    root, options = s3_options_from_url(S3_URL)
+    root, options = s3_options_from_url(s3_url)
     bucket_prefix = root[len("s3://") :]
     bucket, _, base = bucket_prefix.partition("/")
     prefix = "/".join(p for p in (base, f"t-{uuid.uuid4().hex}") if p)
@@ -51,22 +50,14 @@ def make_s3_replica() -> Replica:
 @pytest.fixture(
     params=[
         "local",
-        pytest.param(
-            "s3",
-            marks=[
-                pytest.mark.s3,
-                pytest.mark.skipif(
-                    not S3_URL, reason="S3 tests need LUUTRU_S3_URL=http://user:pass@host:port/bucket"
-                ),
-            ],
-        ),
+        pytest.param("s3", marks=[pytest.mark.s3]),
     ]
 )
 def replica(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Replica]:
     if request.param == "local":
         yield LocalReplica(tmp_path / "replica-1", name="r1")
         return
-    r = make_s3_replica()
+    r = make_s3_replica(request.getfixturevalue("s3_url"))
     yield r
     r.recover()
     r.delete_prefix("")

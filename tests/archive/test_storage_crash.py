@@ -22,8 +22,6 @@ import pytest
 
 from archive.storage import LocalReplica, open_replica
 
-S3_URL = os.environ.get("LUUTRU_S3_URL", "")
-
 CHILD = textwrap.dedent(
     """
     import json, sys
@@ -58,12 +56,12 @@ def make_big_package(root: Path, files: int, size: int) -> Path:
     return root
 
 
-def replica_spec(backend: str, tmp_path: Path) -> tuple[str, dict[str, Any]]:
+def replica_spec(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
     if backend == "local":
         return str(tmp_path / "replica"), {}
     from archive.storage.s3 import s3_options_from_url
 
-    root, options = s3_options_from_url(S3_URL)
+    root, options = s3_options_from_url(request.getfixturevalue("s3_url"))
     return f"{root.rstrip('/')}/crash-{uuid.uuid4().hex}", {**options, "region": "us-east-1"}
 
 
@@ -71,15 +69,14 @@ def replica_spec(backend: str, tmp_path: Path) -> tuple[str, dict[str, Any]]:
     "backend",
     [
         "local",
-        pytest.param(
-            "s3",
-            marks=[pytest.mark.s3, pytest.mark.skipif(not S3_URL, reason="S3 tests need LUUTRU_S3_URL")],
-        ),
+        pytest.param("s3", marks=[pytest.mark.s3]),
     ],
 )
-def test_killed_put_leaves_package_absent_and_recover_cleans(backend: str, tmp_path: Path) -> None:
+def test_killed_put_leaves_package_absent_and_recover_cleans(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     src = make_big_package(tmp_path / "src", files=12, size=512 * 1024)
-    root, options = replica_spec(backend, tmp_path)
+    root, options = replica_spec(backend, tmp_path, request)
     replica = open_replica(root, **options)
     if backend == "s3":
         from archive.storage.s3 import S3Replica

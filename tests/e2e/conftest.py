@@ -40,6 +40,7 @@ from archive.vntime import utcnow
 from luutru import demo
 from luutru.config import Settings
 from luutru.services import Services, prepare_data_dir
+from tests.support.clamav import install_test_signatures
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -130,6 +131,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("e2e")
     settings = Settings(data_dir=tmp / "data")
     prepare_data_dir(settings)
+    install_test_signatures(settings)
     services = Services.build(settings)
     with services.sessions.begin() as s:
         demo.seed(s)

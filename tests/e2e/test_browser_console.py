@@ -18,6 +18,7 @@ from luutru.samples.corpus import SPECS, build_corpus, file_code
 from luutru.samples.pki import TestPki
 from luutru.services import Services
 from tests.e2e.conftest import Server, doc_shot, sign_in
+from tests.support.clamav import install_test_signatures
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +34,7 @@ def _prepare(server: Server, work: Path) -> tuple[Path, str]:
     settings = server.settings
     settings.trust_path.mkdir(parents=True, exist_ok=True)
     shutil.copy(pki.root, settings.trust_path / "e2e-h13-test-root.pem")
+    install_test_signatures(settings)
     upload, review = build_corpus(work / "src", pki, specs=(UPLOADED, REVIEW))
     services = Services.build(settings)
     try:

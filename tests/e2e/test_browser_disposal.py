@@ -17,6 +17,7 @@ from luutru.samples.corpus import SPECS, build_corpus, file_code
 from luutru.samples.pki import TestPki
 from luutru.services import Services
 from tests.e2e.conftest import Server, doc_shot, sign_in
+from tests.support.clamav import install_test_signatures
 
 pytestmark = pytest.mark.browser
 
@@ -46,6 +47,7 @@ def _ingest(server: Server) -> dict[str, int]:
             pki = TestPki.create(settings.data_dir / "e2e-h12-pki")
             settings.trust_path.mkdir(parents=True, exist_ok=True)
             shutil.copy(pki.root, settings.trust_path / "e2e-h12-test-root.pem")
+            install_test_signatures(settings)
             for spec, folder in zip(CHOSEN, build_corpus(source, pki, specs=CHOSEN), strict=True):
                 result = services.ingest.ingest(
                     folder, spec.agency, actor=Agent.person("vanthu"), source_kind="demo"

@@ -16,6 +16,7 @@ from luutru.samples import pdfs
 from luutru.samples.dossiers import AGENCY
 from luutru.samples.pki import TestPki
 from luutru.services import prepare_data_dir
+from tests.support.clamav import install_test_signatures
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +61,7 @@ def archive_env(settings: Settings, pki: TestPki) -> dict[str, str]:
     """A prepared data directory trusting the test PKI, with the test agency; the env for the CLI."""
     prepare_data_dir(settings)
     shutil.copy(pki.root, settings.trust_path / "root.pem")
+    install_test_signatures(settings)
     env = {"LUUTRU_DATA_DIR": str(settings.data_dir), "LUUTRU_CONFIG": str(settings.data_dir / "none.toml")}
     result = CliRunner().invoke(cli, ["agency", "add", AGENCY, "Ủy ban nhân dân tỉnh Thái Bình"], env=env)
     assert result.exit_code == 0, result.output

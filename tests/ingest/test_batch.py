@@ -27,6 +27,7 @@ from luutru.samples import pdfs
 from luutru.samples.dossiers import AGENCY, make_dossier, sha256
 from luutru.samples.pki import TestPki
 from luutru.services import Services, prepare_data_dir
+from tests.support.clamav import install_test_signatures
 
 OFFICER = Agent.person("vanthu")
 
@@ -34,6 +35,7 @@ OFFICER = Agent.person("vanthu")
 def _services(settings: Settings, pki: TestPki) -> Services:
     prepare_data_dir(settings)
     shutil.copy(pki.root, settings.trust_path / "root.pem")
+    install_test_signatures(settings)
     svc = Services.build(settings)
     with svc.session() as s, s.begin():
         create_agency(s, AGENCY, "Ủy ban nhân dân tỉnh Thái Bình")

@@ -24,6 +24,7 @@ from luutru.config import Settings
 from luutru.samples.dossiers import AGENCY, make_dossier
 from luutru.samples.pki import TestPki
 from luutru.services import Services, prepare_data_dir
+from tests.support.clamav import install_test_signatures
 
 LUUTRU = str(Path(sys.executable).with_name("luutru"))
 
@@ -53,6 +54,7 @@ def test_killed_ingest_recovers(
 ) -> None:
     prepare_data_dir(settings)
     shutil.copy(pki.root, settings.trust_path / "root.pem")
+    install_test_signatures(settings)
     env = {
         **os.environ,
         "LUUTRU_DATA_DIR": str(settings.data_dir),

@@ -18,12 +18,14 @@ from luutru.config import Settings
 from luutru.samples.dossiers import AGENCY, make_dossier
 from luutru.samples.pki import TestPki
 from luutru.services import Services, prepare_data_dir
+from tests.support.clamav import install_test_signatures
 
 
 @pytest.fixture
 def archived(tmp_path: Path, settings: Settings, pki: TestPki) -> dict[str, str]:
     prepare_data_dir(settings)
     shutil.copy(pki.root, settings.trust_path / "root.pem")
+    install_test_signatures(settings)
     env = {"LUUTRU_DATA_DIR": str(settings.data_dir), "LUUTRU_CONFIG": str(tmp_path / "none.toml")}
     runner = CliRunner()
     assert (

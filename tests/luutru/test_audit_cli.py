@@ -22,6 +22,7 @@ from luutru.cli.main import cli
 from luutru.config import Settings
 from luutru.jobs import backup_kind, fixity_sweep, make_huey, nightly_backup, on_worker_start
 from luutru.services import Services, prepare_data_dir
+from tests.support.clamav import install_test_signatures
 
 PDF = "data/representations/rep1/data/tai-lieu/0001.pdf"
 
@@ -49,6 +50,7 @@ def template(tmp_path_factory: pytest.TempPathFactory, pki: TestPki) -> Path:
     settings = Settings(data_dir=base / "data")
     prepare_data_dir(settings)
     shutil.copy(pki.root, settings.trust_path / "root.pem")
+    install_test_signatures(settings)
     env = env_for(settings.data_dir)
     assert run(env, "agency", "add", AGENCY, "Ủy ban nhân dân tỉnh Thái Bình").exit_code == 0
     for notation in ("05.CCHC", "07.TCCB"):

@@ -16,6 +16,7 @@ from luutru.samples.corpus import DOCUMENT_KINDS, SPECS, build_corpus
 from luutru.samples.pki import TestPki
 from luutru.services import Services, prepare_data_dir
 from search.folding import fold
+from tests.support.clamav import install_test_signatures
 
 
 def test_corpus_is_large_enough() -> None:
@@ -40,6 +41,7 @@ def test_problem_dossiers_are_rejected_or_reviewed(tmp_path: Path, settings: Set
     with svc.session() as s, s.begin():
         demo.seed(s)
     shutil.copy(pki.root, settings.trust_path / "root.pem")
+    install_test_signatures(settings)
     clean_snv = next(s for s in SPECS if s.agency == "000.00.07.H54" and s.problem is None)
     specs = (clean_snv, *[s for s in SPECS if s.problem])
     folders = build_corpus(tmp_path / "src", pki, specs=specs)

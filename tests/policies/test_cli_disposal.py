@@ -21,11 +21,13 @@ from luutru.services import Services, prepare_data_dir
 from search.index.base import IndexDoc
 from search.index.fts5 import Fts5Index
 from tests.policies.conftest import AGENCY, MEMBERS, World
+from tests.support.clamav import install_test_signatures
 
 
 @pytest.fixture
 def cli_world(settings: Settings, tmp_path: Path) -> tuple[click.Group, World, Services]:
     prepare_data_dir(settings)
+    install_test_signatures(settings)  # the disposal papers are archived through the same checks
     services = Services.build(settings)
 
     @click.group()

@@ -30,6 +30,7 @@ from luutru.samples.pki import TestPki
 from luutru.services import Services, prepare_data_dir
 from policies.access import Actor, granted_dossiers, visibility_for
 from search.index.base import SearchQuery
+from tests.support.clamav import install_test_signatures
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +42,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
 def archive_env(tmp_path: Path, settings: Settings, pki: TestPki) -> dict[str, str]:
     prepare_data_dir(settings)
     shutil.copy(pki.root, settings.trust_path / "root.pem")
+    install_test_signatures(settings)
     env = {"LUUTRU_DATA_DIR": str(settings.data_dir), "LUUTRU_CONFIG": str(tmp_path / "none.toml")}
     runner = CliRunner()
     assert (
@@ -139,6 +141,7 @@ def grant_env(tmp_path: Path, settings: Settings, pki: TestPki) -> tuple[dict[st
     one on the second, a refused one on the secret one. Returns the CLI env and dossier ids."""
     prepare_data_dir(settings)
     shutil.copy(pki.root, settings.trust_path / "root.pem")
+    install_test_signatures(settings)
     env = {"LUUTRU_DATA_DIR": str(settings.data_dir), "LUUTRU_CONFIG": str(tmp_path / "none.toml")}
     runner = CliRunner()
     assert (

@@ -26,6 +26,7 @@ from luutru.samples.pki import TestPki
 from luutru.services import Services, prepare_data_dir
 from luutru.web.app import create_app
 from luutru.web.auth import TokenBucket
+from tests.support.clamav import install_test_signatures
 
 PASSWORD = demo.DEMO_PASSWORD
 OWN_AGENCY = "000.00.07.H54"  # vanthu's agency
@@ -58,18 +59,19 @@ class Web:
         """A client whose session holds ``username``, as after a real sign-in.
 
         Skips the argon2 check (a quarter second each) for tests that are not about signing
-        in; the user is still loaded by the app's own user loader on every request.
+        in; the session is a real catalog row, checked by the app on every request.
         """
-        from flask_login.utils import _create_identifier
+        from archive.vntime import utcnow
+        from luutru.web.auth import SID_KEY
+        from luutru.web_sessions import start_session
 
-        with self.services.session() as s:
+        with self.services.sessions.begin() as s:
             user_id = s.scalar(select(User.id).where(User.username == username))
-        assert user_id is not None, username
+            assert user_id is not None, username
+            sid = start_session(s, user_id, utcnow())
         client = self.client()
-        with self.app.test_request_context():
-            ident = _create_identifier()
         with client.session_transaction() as sess:
-            sess.update({"_user_id": str(user_id), "_fresh": True, "_id": ident})
+            sess[SID_KEY] = sid
             sess.permanent = True
         return client
 
@@ -229,6 +231,7 @@ def sample_snapshot(tmp_path_factory: pytest.TempPathFactory, seeded_catalog: Pa
             shutil.copyfile(seeded_catalog, target / "catalog.db")
             prepare_data_dir(Settings(data_dir=target))
             shutil.copy(src.parent / "root.pem", Settings(data_dir=target).trust_path / "test-root.pem")
+            install_test_signatures(Settings(data_dir=target))
         else:
             clone_data_dir(sample_snapshot(tmp_path_factory, seeded_catalog, base), target)
         services = Services.build(Settings(data_dir=target))

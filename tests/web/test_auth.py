@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
-from sqlalchemy import select
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
 
-from archive.catalog import Event, EventType, Outcome, User
+from archive.catalog import Event, EventType, Outcome, User, WebSession
 from archive.events import verify_chain
 from archive.vntime import utcnow
-from luutru.web.auth import SEEN_KEY, TokenBucket
+from luutru.web.auth import SID_KEY, TokenBucket
+from luutru.web_sessions import digest
 
 from .conftest import PASSWORD, Web, csrf_token, login, post
 
@@ -121,12 +122,26 @@ def test_token_bucket_refills_and_caps() -> None:
     assert bucket.take("b")
 
 
+def _session_row(web: Web, client: FlaskClient) -> WebSession:
+    with client.session_transaction() as sess:
+        sid = sess[SID_KEY]
+    with web.services.session() as s:
+        row = s.scalar(select(WebSession).where(WebSession.token_hash == digest(sid)))
+        assert row is not None
+        return row
+
+
+def _set_last_seen(web: Web, client: FlaskClient, ago: timedelta) -> None:
+    row = _session_row(web, client)
+    with web.services.sessions.begin() as s:
+        s.execute(update(WebSession).where(WebSession.id == row.id).values(last_seen_at=utcnow() - ago))
+
+
 def test_idle_session_expires(web: Web) -> None:
     client = web.client()
     assert login(client, "luutru") == 302
     assert client.get("/console/").status_code == 200
-    with client.session_transaction() as sess:
-        sess[SEEN_KEY] = int(time.time()) - 31 * 60  # session_minutes = 30
+    _set_last_seen(web, client, timedelta(minutes=31))  # session_minutes = 30
     r = client.get("/console/")
     assert r.status_code == 302 and r.headers["Location"].startswith("/login")
     assert client.get("/console/").status_code == 302  # signed out for good
@@ -135,11 +150,10 @@ def test_idle_session_expires(web: Web) -> None:
 def test_activity_keeps_the_session_alive(web: Web) -> None:
     client = web.client()
     assert login(client, "luutru") == 302
-    with client.session_transaction() as sess:
-        sess[SEEN_KEY] = int(time.time()) - 29 * 60
+    _set_last_seen(web, client, timedelta(minutes=29))
     assert client.get("/console/").status_code == 200
+    assert _session_row(web, client).last_seen_at >= utcnow() - timedelta(seconds=5)
     with client.session_transaction() as sess:
-        assert sess[SEEN_KEY] >= int(time.time()) - 5
         assert sess.permanent
     assert web.app.permanent_session_lifetime == timedelta(minutes=30)
 

@@ -20,6 +20,7 @@ from luutru.samples.corpus import build_corpus, file_code
 from luutru.samples.pki import TestPki
 from luutru.services import Services
 from luutru.web.search_views import page_window
+from tests.support.clamav import install_test_signatures
 
 from .conftest import Web, post, sample_env, sample_spec
 
@@ -170,6 +171,7 @@ def granted_env(tmp_path_factory: pytest.TempPathFactory, seeded_catalog: Path) 
     (src,) = build_corpus(work / "src", pki, specs=(sample_spec(TC05),))
     settings = web.services.settings
     shutil.copy(pki.root, settings.trust_path / "tc05-root.pem")
+    install_test_signatures(settings)
     ingesting = Services.build(settings)  # trust roots are read when services are built
     try:
         ingesting.ingest.ingest(
