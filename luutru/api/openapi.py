@@ -354,7 +354,7 @@ PATHS: dict[str, Any] = {
             ],
         ),
     },
-    "/submissions/edxml": {
+    "/edxml-messages": {
         "post": _op(
             "Submit one edXML message (QCVN 102:2016) as the body; answered with its status",
             "Nộp lưu một thông điệp edXML (QCVN 102:2016) trong thân yêu cầu; trả về trạng thái (phạm vi submit)",
@@ -364,14 +364,19 @@ PATHS: dict[str, Any] = {
                     "description": "received and checked (or refused, with the reasons)",
                     "headers": {"Location": {"schema": {"type": "string"}}},
                 },
+                "400": _problem("no body"),
                 "413": _problem("the message is larger than the archive accepts"),
+                "415": _problem("not sent as application/xml, text/xml or application/octet-stream"),
             },
             operationId="submitEdxml",
             requestBody={
                 "required": True,
                 "content": {
-                    "application/xml": {"schema": {"type": "string", "format": "binary"}},
-                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                    "application/xml": {"schema": {"type": "string", "format": "binary", "minLength": 1}},
+                    "text/xml": {"schema": {"type": "string", "format": "binary", "minLength": 1}},
+                    "application/octet-stream": {
+                        "schema": {"type": "string", "format": "binary", "minLength": 1}
+                    },
                 },
             },
         )

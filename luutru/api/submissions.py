@@ -42,7 +42,7 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/submissions/<sid>/files/<path:path>", view_func=file_offset, methods=["GET"])
     bp.add_url_rule("/submissions/<sid>/finalise", view_func=finalise, methods=["POST"])
     bp.add_url_rule("/submissions/<sid>/withdraw", view_func=withdraw, methods=["POST"])
-    bp.add_url_rule("/submissions/edxml", view_func=submit_edxml, methods=["POST"])
+    bp.add_url_rule("/edxml-messages", view_func=submit_edxml, methods=["POST"])
     bp.add_url_rule("/submissions/<sid>/edxml-status", view_func=edxml_status, methods=["GET"])
 
 
@@ -316,11 +316,38 @@ __all__ = ["IDEMPOTENCY_KEY", "MAX_PAGE", "MAX_PER_PAGE", "UPLOADING", "register
 
 
 # -- edXML (QCVN 102:2016) -----------------------------------------------------------------------
+EDXML_TYPES = frozenset({"application/xml", "text/xml", "application/octet-stream"})
+
+
+class _Prefetched:
+    """A body whose first chunk is read ahead (to refuse an empty one before anything is staged)."""
+
+    def __init__(self, body: _Body) -> None:
+        self.body = body
+        self.first = body.read(1 << 20)
+
+    def read(self, n: int = -1, /) -> bytes:
+        if self.first:
+            out, self.first = self.first, b""
+            return out
+        return self.body.read(n)
+
+
 @require(TokenScope.SUBMIT)
 def submit_edxml() -> Response:
     """One edXML message as the request body: received, checked and answered in one call."""
     caller = authenticate()
-    body = _Body(request.stream)
+    if request.mimetype not in EDXML_TYPES:
+        raise Problem(
+            415, "request.media_type", "Send the edXML message as application/xml (or text/xml, application/octet-stream).",
+            "Gửi thông điệp edXML với kiểu application/xml (hoặc text/xml, application/octet-stream).",
+        )  # fmt: skip
+    body = _Prefetched(_Body(request.stream))
+    if not body.first:
+        raise Problem(
+            400, "request.empty_body", "The request body must be one edXML message.",
+            "Thân yêu cầu phải là một thông điệp edXML.",
+        )  # fmt: skip
     result = services().ingest.ingest_edxml_stream(body, caller.agency_code, actor=caller.agent)
     response = _render(result.submission_id, 201, receipt=result.receipt)
     response.headers["Location"] = url_for("api.edxml_status", sid=result.submission_id)

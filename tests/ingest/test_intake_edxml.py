@@ -359,7 +359,7 @@ def test_api_takes_a_message_as_the_body_and_serves_its_status(
     try:
         msg = write_message(tmp_path / "qd.edxml", Message(attachments=(Attachment(fully_signed),)))
         created = api.call(
-            "POST", "/submissions/edxml", data=msg.read_bytes(), content_type="application/xml"
+            "POST", "/edxml-messages", data=msg.read_bytes(), content_type="application/xml"
         )
         assert created.status_code == 201, created.get_json()
         out = created.get_json()
@@ -376,7 +376,7 @@ def test_api_takes_a_message_as_the_body_and_serves_its_status(
         )
         assert api.call("GET", where + "?message=1", "a-read").status_code == 404
         assert api.call("GET", where, "b").status_code == 404  # another agency's
-        broken = api.call("POST", "/submissions/edxml", data=b"<edXML><oops>", content_type="application/xml")
+        broken = api.call("POST", "/edxml-messages", data=b"<edXML><oops>", content_type="application/xml")
         assert broken.status_code == 201 and broken.get_json()["status"] == "rejected"
         assert broken.get_json()["reasons"]
     finally:
@@ -473,3 +473,17 @@ def test_a_zip_of_the_messages_of_one_dossier_is_one_submission(tmp_path: Path, 
     assert [d["file"] for d in staged.documents] == [
         f"attachments/vb-{i}/{fully_signed.name}" for i in range(2)
     ]
+
+
+def test_api_refuses_an_empty_body_and_a_wrong_media_type(tmp_path: Path, pki: TestPki) -> None:
+    from luutru.config import Settings
+    from tests.api.harness import build_api
+
+    api = build_api(Settings(data_dir=tmp_path / "data"), pki)
+    try:
+        empty = api.call("POST", "/edxml-messages", data=b"", content_type="application/xml")
+        assert empty.status_code == 400 and empty.get_json()["code"] == "request.empty_body"
+        wrong = api.call("POST", "/edxml-messages", data=b"<x/>", content_type="application/json")
+        assert wrong.status_code == 415
+    finally:
+        api.services.close()
