@@ -358,9 +358,7 @@ def test_api_takes_a_message_as_the_body_and_serves_its_status(
     api = build_api(Settings(data_dir=tmp_path / "data"), pki)
     try:
         msg = write_message(tmp_path / "qd.edxml", Message(attachments=(Attachment(fully_signed),)))
-        created = api.call(
-            "POST", "/edxml-messages", data=msg.read_bytes(), content_type="application/xml"
-        )
+        created = api.call("POST", "/edxml-messages", data=msg.read_bytes(), content_type="application/xml")
         assert created.status_code == 201, created.get_json()
         out = created.get_json()
         assert out["status"] == "review" and out["receipt"]["file_count"] == 2
