@@ -14,7 +14,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -83,6 +83,8 @@ OUTCOME = {
 }
 INTERNAL_SOURCE = "internal"  # records the archive makes itself, e.g. the papers of a disposal
 # States in which checks started ahead of validation are still wanted.
+# What a crash or a restart can leave half-way: taken up again by ``recover`` or ``retry``.
+INTERRUPTED_STATES = (SubmissionState.RECEIVED, SubmissionState.VALIDATING, SubmissionState.ACCEPTED)
 _PREFETCH_STATES = (SubmissionState.RECEIVED, SubmissionState.VALIDATING)
 # States in which a submission still needs its staged files.
 _LIVE_STATES = (
@@ -560,21 +562,26 @@ class IngestService:
         self._clean_staging(submission_id)
         return package_id
 
-    def recover(self, progress: Progress | None = None) -> list[str]:
-        """Finish what a crash interrupted: re-validate or re-archive; remove orphan staging folders."""
+    def recover(
+        self, progress: Progress | None = None, *, received_before: datetime | None = None
+    ) -> list[str]:
+        """Finish what a crash interrupted: re-validate or re-archive; remove orphan staging folders.
+
+        ``received_before`` (a server's start time) leaves alone the submissions received since,
+        which a live request of that server may be validating right now. One submission that
+        fails again does not stop the others: it stays where it is, for an archivist's ``retry``.
+        """
         with self.sessions() as s:
-            pending = list(
-                s.scalars(
-                    select(Submission.id).where(
-                        Submission.state.in_(
-                            [SubmissionState.RECEIVED, SubmissionState.VALIDATING, SubmissionState.ACCEPTED]
-                        )
-                    )
-                )
-            )
+            query = select(Submission.id).where(Submission.state.in_(INTERRUPTED_STATES))
+            if received_before is not None:
+                query = query.where(Submission.received_at < received_before)
+            pending = list(s.scalars(query.order_by(Submission.received_at)))
             known = {p for p in s.scalars(select(Submission.staging_path)) if p}
         for sid in pending:
-            self.continue_submission(sid, progress=progress)
+            try:
+                self._resume(sid, events.SYSTEM, "resumed after an interruption (crash or restart)", progress)
+            except (ArchiveError, IngestError, OSError) as exc:
+                log.error("recovery: submission %s failed again: %s", sid, exc)
         with self.sessions() as s:  # finished (archived, rejected…) but a crash kept their staging
             finished = list(
                 s.scalars(
@@ -591,6 +598,31 @@ class IngestService:
                 if child.is_dir() and str(child) not in known and not child.name.endswith(".work"):
                     shutil.rmtree(child, ignore_errors=True)
         return pending
+
+    def retry(
+        self, submission_id: str, *, actor: events.Agent, progress: Progress | None = None
+    ) -> IngestResult:
+        """An archivist takes a stuck submission (received, validating or accepted but not archived,
+        e.g. after a crash) as far as it can go now; the request is an event of its own."""
+        state = self._state(submission_id)
+        if state not in INTERRUPTED_STATES:
+            raise Conflict(
+                f"submission {submission_id} is {state.value}: only a received, validating or accepted"
+                " (not yet archived) submission can be retried"
+            )
+        return self._resume(submission_id, actor, "retried by an archivist", progress)
+
+    def _resume(
+        self, submission_id: str, actor: events.Agent, reason: str, progress: Progress | None
+    ) -> IngestResult:
+        with self.sessions() as s, s.begin():
+            sub = self._get(s, submission_id)
+            events.record(
+                s, EventType.RECOVERY, object_type="submission", object_id=submission_id, agent=actor,
+                outcome=Outcome.SUCCESS, detail=f"{sub.state.value}: {reason}",
+                data={"state": sub.state.value},
+            )  # fmt: skip
+        return self.continue_submission(submission_id, progress=progress)
 
     # -- queries ----------------------------------------------------------------------------
     def result(self, submission_id: str, receipt: Mapping[str, Any] | None = None) -> IngestResult:

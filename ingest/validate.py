@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from ingest.checks import PdfReport, SignatureReport, check_digitised, check_pdf
 from ingest.formats import FormatPolicy
 from ingest.identify import FileIdentity, identify
 from ingest.intake import StagedSubmission
+from ingest.lifeline import die_with_parent
 
 TEXT_EXTENSIONS = frozenset({"txt", "csv", "xml", "json", "rtf"})
 TEXT_SAMPLE_BYTES = 4 * 1024 * 1024  # encoding detection looks at the first 4 MiB
@@ -188,33 +188,48 @@ def _pool() -> ProcessPoolExecutor:
     """One pool of worker processes per archive process, started on first use.
 
     ``spawn`` (not fork: safe from a threaded web server) makes the workers direct children of
-    this process, so ``_die_with_parent`` ties their lives to it: a crash leaves no orphans."""
+    this process, so ``ingest.lifeline.die_with_parent`` ties their lives to it: a crash leaves no
+    orphans.
+    The pool belongs to the process that made it: a forked child (a gunicorn worker forked after
+    the demo's ingest) forgets it and starts its own (``_forget_pool``)."""
     global _POOL
     with _POOL_LOCK:
+        if _POOL is not None and getattr(_POOL, "_broken", False):
+            _POOL.shutdown(wait=False, cancel_futures=True)
+            _POOL = None
         if _POOL is None:
             _POOL = ProcessPoolExecutor(
                 max_workers=os.cpu_count() or 2,
                 mp_context=get_context("spawn"),
-                initializer=_die_with_parent,
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
             )
         return _POOL
 
 
-def _die_with_parent() -> None:
-    """Make a worker exit when its parent process does, so a crashed archive process leaves no
-    orphan workers holding its files and pipes open.
+def shutdown_pool() -> None:
+    """Stop this process's pool (its workers exit); the next check starts a new one."""
+    global _POOL
+    with _POOL_LOCK:
+        pool, _POOL = _POOL, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
-    A watchdog thread polls the parent pid (PR_SET_PDEATHSIG would fire when the *thread* that
-    started the pool ends, which is not the process dying)."""
-    parent = os.getppid()
 
-    def watch() -> None:
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != parent:
-                os._exit(1)
+def _forget_pool() -> None:
+    """In a forked child: the parent's pool has no manager thread here and its workers are not
+    this process's children; using it would hang. Drop it (without touching the parent's
+    workers) and take a fresh lock (the parent's may have been held by another thread)."""
+    global _POOL, _POOL_LOCK
+    _POOL = None
+    _POOL_LOCK = threading.Lock()
 
-    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+# Kept for pools started by an older process image (pickled by reference to this name).
+_die_with_parent = die_with_parent
 
 
 def _chunksize(tasks: int) -> int:

@@ -46,6 +46,7 @@ class Settings:
     search_db: Path | None = None  # FTS5 index file; empty → <data_dir>/search.db
     es_url: str = ""
     es_index: str = "luutru"
+    search_time_budget_ms: int = 800  # SQL time one embedded search may take; then partial results
     ocr_languages: str = "vie+eng"
     # Jobs
     queue_backend: Literal["sqlite", "redis"] = "sqlite"
@@ -78,6 +79,7 @@ class Settings:
     secret_key: str = ""  # empty → generated once into <data_dir>/secret_key
     host: str = "127.0.0.1"
     port: int = 8080
+    web_workers: int = 0  # server processes; 0 → one per CPU core
     session_minutes: int = 30  # a web session ends after this long without a request
     session_max_hours: int = 12  # … and this long after sign-in, however busy
     login_attempts_per_minute: int = 20  # per client address, sustained (a burst of as many)
@@ -124,23 +126,38 @@ class Settings:
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
-    def load(cls, environ: Mapping[str, str] | None = None, toml_path: Path | None = None) -> Self:
+    def load(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        toml_path: Path | None = None,
+        cwd: Path | None = None,
+    ) -> Self:
         """Build settings from ``luutru.toml`` (or ``$LUUTRU_CONFIG``) and ``LUUTRU_*`` variables.
+
+        Every path comes out absolute, resolved here once: against the working directory (``cwd``,
+        default the process's), or against the file's folder for a relative path the file sets.
+        Nothing later (the web app, a forked worker, a job) resolves a path again, so every
+        command agrees on where the data is.
 
         Raises ConfigError on an unknown key or a value of the wrong type.
         """
         env = os.environ if environ is None else environ
+        here = Path(cwd) if cwd is not None else Path.cwd()
         values: dict[str, Any] = {}
         path = toml_path or Path(env.get("LUUTRU_CONFIG", "luutru.toml"))
         if path.is_file():
             with path.open("rb") as fh:
-                values.update(tomllib.load(fh))
+                # A relative path in the file means "beside the file", wherever luutru runs from.
+                values.update(_absolute(tomllib.load(fh), (here / path).parent))
+        from_env: dict[str, Any] = {}
         for key, raw in env.items():
             if key.startswith(ENV_PREFIX) and key != "LUUTRU_CONFIG":
                 name = key[len(ENV_PREFIX) :].lower()
                 if name in _ENV_IGNORED:
                     continue
-                values[name] = raw
+                from_env[name] = raw
+        values.update(_absolute(from_env, here))
+        values.update(_absolute({k: v for k, v in _PATH_DEFAULTS.items() if k not in values}, here))
         return cls.from_mapping(values)
 
     @classmethod
@@ -170,6 +187,47 @@ class Settings:
 
     def with_(self, **changes: Any) -> Self:
         return dataclasses.replace(self, **changes)
+
+
+# Relative defaults of path settings (resolved like a value given in a variable).
+_PATH_DEFAULTS = {"data_dir": "luutru-data"}
+_SQLITE = "sqlite:///"
+
+
+def _absolute(values: Mapping[str, Any], base: Path) -> dict[str, Any]:
+    """``values`` with every relative path made absolute against ``base`` (other values as given).
+
+    Local replica roots and a SQLite catalog URL are paths too; URLs (``s3://``, PostgreSQL) are not.
+    """
+    out = dict(values)
+    path_fields = _path_fields()
+    for name, value in values.items():
+        if name in path_fields and isinstance(value, str | Path) and str(value):
+            out[name] = str(_under(base, value))
+        elif name == "replicas":
+            items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+            if isinstance(items, list | tuple):
+                out[name] = [
+                    v if not isinstance(v, str) or "://" in v else str(_under(base, v))
+                    for v in items
+                    if not isinstance(v, str) or v
+                ]
+        elif name == "database_url" and isinstance(value, str) and value.startswith(_SQLITE):
+            rest = value[len(_SQLITE) :]
+            if rest and not rest.startswith("/") and not rest.startswith(":memory:"):
+                out[name] = _SQLITE + str(_under(base, rest))
+    return out
+
+
+def _path_fields() -> frozenset[str]:
+    """Settings typed ``Path`` or ``Path | None``: every one is resolved, new ones included."""
+    hints = typing.get_type_hints(Settings)
+    return frozenset(name for name, hint in hints.items() if hint is Path or Path in typing.get_args(hint))
+
+
+def _under(base: Path, value: str | Path) -> Path:
+    path = Path(value).expanduser()
+    return Path(os.path.normpath(path if path.is_absolute() else base.absolute() / path))
 
 
 # Variables with the prefix that belong to tests or tools, not to the archive.

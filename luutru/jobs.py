@@ -17,7 +17,7 @@ from archive import events
 from archive.audit_service import run_audit
 from archive.backup import BackupKind, default_destination, make_backup
 from archive.catalog import EventType, Outcome
-from archive.vntime import vn_today
+from archive.vntime import utcnow, vn_today
 from luutru import evidence
 from luutru.config import Settings
 from luutru.services import Services
@@ -132,12 +132,11 @@ def nightly_backup(
 
 
 def on_worker_start(services: Services) -> None:
-    """Finish what a crash interrupted: leftovers on each replica, then interrupted ingests."""
-    for replica in services.replicas:
-        replica.recover()
-    finished = services.ingest.recover()
-    if finished:
-        log.warning("interrupted ingests finished", extra={"count": len(finished)})
+    """Finish what a crash interrupted: leftovers on each replica, then interrupted ingests
+    (those received before now: a server running beside this worker owns newer ones)."""
+    from luutru.recovery import recover_interrupted
+
+    recover_interrupted(services, received_before=utcnow())
 
 
 def register_tasks(huey: Huey, settings: Settings) -> None:

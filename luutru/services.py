@@ -40,6 +40,16 @@ class Services:
         return self.sessions()
 
     def close(self) -> None:
+        """Release what this process holds: the validation pool, the search index, the catalog's
+        connections. ``luutru demo`` calls it before serving, so the server forks from a process
+        holding none of them."""
+        if "ingest" in self.__dict__:
+            from ingest.validate import shutdown_pool
+
+            shutdown_pool()
+        if "search" in self.__dict__:
+            self.search.index.close()
+            del self.__dict__["search"]
         self.engine.dispose()
 
     @cached_property
@@ -107,7 +117,13 @@ class Services:
         from search.service import SearchService, open_index
 
         s = self.settings
-        index = open_index(s.search_backend, fts5_path=s.search_db_path, es_url=s.es_url, es_index=s.es_index)
+        index = open_index(
+            s.search_backend,
+            fts5_path=s.search_db_path,
+            es_url=s.es_url,
+            es_index=s.es_index,
+            time_budget_s=s.search_time_budget_ms / 1000,
+        )
         return SearchService(
             self.sessions, index, self.replicas, ocr_languages=s.ocr_languages, work_dir=s.staging_path
         )

@@ -78,3 +78,12 @@ class DestructionIncomplete(PolicyError, IntegrityError):
     def __init__(self, replica: str, prefix: str, detail: str) -> None:
         super().__init__(f"destruction incomplete on replica {replica} under {prefix}: {detail}")
         self.replica, self.prefix, self.detail = replica, prefix, detail
+
+
+class FormatPolicyError(PolicyError, ValueError):
+    """A format policy cannot be saved; ``findings`` say which rows and why."""
+
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        first = findings[0].message_en if findings else "no rules"
+        super().__init__(f"format policy refused: {len(findings)} problem(s); first: {first}")
+        self.findings = list(findings)

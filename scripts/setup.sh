@@ -13,6 +13,8 @@ APT_PACKAGES=(
   clamav                 # malware scan (clamscan); the tests bring an EICAR-only TEST signature database
   redis-server           # huey's Redis queue (the worker test); scripts/services.sh starts it
   postgresql-client      # pg_dump / pg_restore for PostgreSQL catalog backups
+  ghostscript            # PDF -> PDF/A-2b preservation copies; its v2 sRGB profile for PDF/A-1 samples
+  libreoffice-writer-nogui libreoffice-calc-nogui   # office documents -> PDF/A-2b preservation copies
 )
 
 missing=()

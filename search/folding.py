@@ -26,6 +26,12 @@ from dataclasses import dataclass
 ANALYZER_VERSION = "vi-1"  # bump when tokens change: the index must then be rebuilt
 
 _TOKEN_RE = re.compile(r"[^\W_]+")
+# A query's cost must not depend on how much a visitor types: the engine reads at most
+# MAX_QUERY_CHARS characters (the portal and the API refuse longer ones with a hint), keeps at
+# most MAX_QUERY_TERMS distinct terms and MAX_QUERY_GROUPS phrases, and drops repeated terms.
+MAX_QUERY_CHARS = 256
+MAX_QUERY_TERMS = 32
+MAX_QUERY_GROUPS = 8
 _QUERY_RE = re.compile(r'"([^"]*)"|(\S+)')
 # How much of a text legacy detection looks at; mojibake shows in the first lines.
 _LEGACY_SAMPLE = 8 * 1024
@@ -170,6 +176,13 @@ class QueryGroup:
 
     terms: tuple[QueryTerm, ...]
     phrase: bool
+    # Loose words as typed, repeats kept (at most 2 x MAX_QUERY_TERMS): which syllables stand
+    # side by side ("cai nghiện" in "người nghiện … cai nghiện"), while ``terms`` counts each once.
+    order: tuple[QueryTerm, ...] = ()
+
+    @property
+    def sequence(self) -> tuple[QueryTerm, ...]:
+        return self.order or self.terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,25 +211,41 @@ def parse_query(text: str) -> ParsedQuery:
     """Parse what a researcher typed.
 
     ``"văn bản"`` (quoted) is a phrase; ``15/QĐ-BNV`` (one chunk with several tokens) is a
-    phrase; ``quyet*`` is a prefix; the remaining loose words form one group.
+    phrase; ``quyet*`` is a prefix; the remaining loose words form one group. Operators have no
+    meaning (``AND``, ``NEAR``, ``-`` are words or punctuation): the query is data, never FTS5
+    syntax. The cost is bounded whatever is typed: only the first ``MAX_QUERY_CHARS``
+    characters are read, a loose term typed twice counts once, identical phrases count once,
+    and at most ``MAX_QUERY_TERMS`` terms in ``MAX_QUERY_GROUPS`` groups are kept.
     """
     groups: list[QueryGroup] = []
-    loose: list[QueryTerm] = []
-    for match in _QUERY_RE.finditer(normalize(text)):
+    loose: dict[QueryTerm, None] = {}  # ordered set: repeated words count once
+    order: list[QueryTerm] = []
+    budget = MAX_QUERY_TERMS
+    for match in _QUERY_RE.finditer(normalize(text[:MAX_QUERY_CHARS])):
         quoted, chunk = match.group(1), match.group(2)
         if quoted is not None:
             terms = _terms_of(quoted, allow_prefix=False)
-            if terms:
-                groups.append(QueryGroup(tuple(terms), phrase=True))
-            continue
-        terms = _terms_of(chunk, allow_prefix=True)
-        if len(terms) > 1:
-            groups.append(QueryGroup(tuple(terms), phrase=True))
         else:
-            loose.extend(terms)
+            terms = _terms_of(chunk, allow_prefix=True)
+            if len(terms) == 1:
+                if len(order) < 2 * MAX_QUERY_TERMS and (terms[0] in loose or budget > 0):
+                    order.append(terms[0])
+                if terms[0] not in loose and budget > 0:
+                    loose[terms[0]] = None
+                    budget -= 1
+                continue
+        group = QueryGroup(tuple(terms[:budget]), phrase=True)
+        if group.terms and group not in groups and len(groups) < MAX_QUERY_GROUPS - 1:
+            groups.append(group)
+            budget -= len(group.terms)
     if loose:
-        groups.insert(0, QueryGroup(tuple(loose), phrase=False))
+        groups.insert(0, QueryGroup(tuple(loose), phrase=False, order=tuple(order)))
     return ParsedQuery(tuple(groups))
+
+
+def searchable(text: str) -> bool:
+    """True when ``text`` holds at least one letter or digit to search for (``"!!! ???"`` does not)."""
+    return _TOKEN_RE.search(text) is not None
 
 
 def legacy_encoding(text: str) -> str | None:

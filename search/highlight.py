@@ -1,23 +1,29 @@
 """Snippets and highlights from the original text, with ``<mark>`` around matched tokens.
 
 Matching is done on folded tokens (so ``luat`` marks ``Luật``) but the text shown is the
-original. Everything outside ``<mark>`` is HTML-escaped.
+original. Whole words and phrases are marked, never a syllable of another word: a query of
+several loose syllables marks the adjacent pairs it holds (``quyết định`` marks ``quyết định``
+but not ``giải quyết`` or ``thẩm định``), a phrase is marked whole, a single word or a prefix
+on its own. Everything outside ``<mark>`` is HTML-escaped.
 """
 
 from __future__ import annotations
 
 import html
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from search.folding import ParsedQuery, fold_chars, normalize
+from search.folding import ParsedQuery, QueryTerm, fold_chars, normalize
 
 SNIPPET_CHARS = 240
 _SCAN_CHARS = 200_000  # a snippet comes from the first 200,000 characters of a text
 
 
 _WORD = r"[^\W_]"
+_GAP = r"[\W_]+"  # between two syllables of a phrase or code (as for FTS5: anything not a token)
+_SPACE = r"\s+"  # between two loose syllables that make a word: spaces only
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,15 +33,48 @@ class _Span:
     key: str
 
 
+def _sequence(terms: Sequence[QueryTerm], gap: str = _GAP) -> str:
+    parts = [re.escape(t.folded) + (_WORD + "*" if t.prefix else "") for t in terms]
+    return gap.join(parts)
+
+
+def _patterns(query: ParsedQuery) -> list[str]:
+    """What to mark: each phrase (quoted text, code) whole; of loose words, the adjacent pairs the
+    query holds (Vietnamese words are mostly two syllables: ``quyết định`` marks ``quyết định``,
+    not the ``quyết`` of ``giải quyết``); a single loose word or a prefix on its own."""
+    out: list[str] = []
+    for group in query.groups:
+        terms = group.terms
+        if not terms:
+            continue
+        if group.phrase or len(terms) == 1:
+            out.append(_sequence(terms))
+            continue
+        pairs = itertools.pairwise(group.sequence)
+        out.extend(_sequence(t, _SPACE) for t in pairs if not any(x.prefix for x in t) and t[0] != t[1])
+        out.extend(_sequence((t,)) for t in terms if t.prefix)
+    return list(dict.fromkeys(out))
+
+
 def _matches(text: str, query: ParsedQuery) -> list[_Span]:
-    """Spans of tokens in ``text`` whose folded form is a query term (or starts with a prefix)."""
-    whole = sorted({t.folded for t in query.terms if not t.prefix}, key=len, reverse=True)
-    prefixes = sorted({t.folded for t in query.terms if t.prefix}, key=len, reverse=True)
-    alternatives = [re.escape(w) for w in whole] + [re.escape(p) + _WORD + "*" for p in prefixes]
-    if not alternatives:
+    """Spans of ``text`` matching the query's words and phrases (folded), overlaps merged."""
+    patterns = _patterns(query)
+    if not patterns:
         return []
-    pattern = re.compile(f"(?<!{_WORD})(?:{'|'.join(alternatives)})(?!{_WORD})")
-    return [_Span(m.start(), m.end(), m.group(0)) for m in pattern.finditer(fold_chars(text))]
+    alternatives = "|".join(sorted(patterns, key=len, reverse=True))
+    # A lookahead finds overlapping matches ("quản lý" and "lý văn" in "quản lý văn bản").
+    pattern = re.compile(f"(?<!{_WORD})(?=((?:{alternatives}))(?!{_WORD}))")
+    folded = fold_chars(text)
+    spans: list[_Span] = []
+    for m in pattern.finditer(folded):
+        start, end = m.span(1)
+        if spans and start < spans[-1].end:
+            last = spans[-1]
+            if end > last.end:
+                spans[-1] = _Span(last.start, end, folded[last.start : end])
+            continue
+        spans.append(_Span(start, end, folded[start:end]))
+    return spans
 
 
 def _render(text: str, start: int, end: int, marks: Iterable[_Span]) -> str:

@@ -262,8 +262,15 @@ class SearchService:
         return written
 
 
-def open_index(backend: str, *, fts5_path: Path, es_url: str = "", es_index: str = "luutru") -> SearchIndex:
-    """The configured index backend."""
+def open_index(
+    backend: str,
+    *,
+    fts5_path: Path,
+    es_url: str = "",
+    es_index: str = "luutru",
+    time_budget_s: float | None = None,
+) -> SearchIndex:
+    """The configured index backend (``time_budget_s``: per-search SQL budget of the embedded one)."""
     if backend == "elasticsearch":
         from elasticsearch import Elasticsearch
 
@@ -272,4 +279,6 @@ def open_index(backend: str, *, fts5_path: Path, es_url: str = "", es_index: str
         return ElasticIndex(Elasticsearch(es_url), alias=es_index)
     from search.index.fts5 import Fts5Index
 
-    return Fts5Index(fts5_path)
+    if time_budget_s is None:
+        return Fts5Index(fts5_path)
+    return Fts5Index(fts5_path, time_budget_s=time_budget_s)

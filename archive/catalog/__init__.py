@@ -27,6 +27,7 @@ from archive.catalog.package import (
     PackageState,
     StoredFile,
 )
+from archive.catalog.preservation import FormatAction, FormatPolicy, FormatPolicyRule, FormatRisk
 from archive.catalog.retention import RetentionRule, RetentionSchedule
 from archive.catalog.submission import SUBMISSION_TRANSITIONS, Submission, SubmissionFile, SubmissionState
 from archive.catalog.upload import ApiUpload, ApiUploadFile, UploadState
@@ -56,6 +57,10 @@ __all__ = [
     "FileCopy",
     "FileRole",
     "Fonds",
+    "FormatAction",
+    "FormatPolicy",
+    "FormatPolicyRule",
+    "FormatRisk",
     "HoldScope",
     "IndexOutbox",
     "LegalHold",

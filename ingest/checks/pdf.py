@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +18,7 @@ import pypdfium2
 
 from archive.findings import Finding, error, warning
 from ingest.checks.pdfa import check_pdfa, pdfa_claim
+from ingest.checks.pdfa_interactive import actions
 from ingest.checks.verapdf import run_verapdf
 from ingest.errors import ValidatorError
 
@@ -85,39 +85,6 @@ def _malformed(path: str, exc: BaseException | str) -> PdfReport:
     return PdfReport(path, None, False, 0, PdfaResult(None, None), False, (finding,))
 
 
-def _actions(pdf: pikepdf.Pdf) -> Iterator[tuple[str, pikepdf.Dictionary]]:
-    """Yield (where, action) for every action reachable from the catalog, pages and annotations."""
-    todo: list[tuple[str, Any]] = [("OpenAction", pdf.Root.get("/OpenAction"))]
-    for key, action in pdf.Root.get("/AA", pikepdf.Dictionary()).items():
-        todo.append((f"Root.AA{key}", action))
-    for n, page in enumerate(pdf.pages):
-        for key, action in page.obj.get("/AA", pikepdf.Dictionary()).items():
-            todo.append((f"page {n + 1} AA{key}", action))
-        for annot in page.obj.get("/Annots", pikepdf.Array()):
-            if not isinstance(annot, pikepdf.Dictionary):
-                continue
-            todo.append((f"page {n + 1} annotation", annot.get("/A")))
-            for key, action in annot.get("/AA", pikepdf.Dictionary()).items():
-                todo.append((f"page {n + 1} annotation AA{key}", action))
-    for field in pdf.Root.get("/AcroForm", pikepdf.Dictionary()).get("/Fields", pikepdf.Array()):
-        if isinstance(field, pikepdf.Dictionary):
-            for key, action in field.get("/AA", pikepdf.Dictionary()).items():
-                todo.append((f"field AA{key}", action))
-    seen: set[tuple[int, int]] = set()
-    while todo:
-        where, action = todo.pop()
-        if not isinstance(action, pikepdf.Dictionary):
-            continue
-        if action.is_indirect:
-            if action.objgen in seen:
-                continue
-            seen.add(action.objgen)
-        yield where, action
-        nxt = action.get("/Next")
-        chained = list(nxt) if isinstance(nxt, pikepdf.Array) else [nxt]
-        todo.extend((where + " Next", a) for a in chained)
-
-
 def _name_tree_has(pdf: pikepdf.Pdf, tree: str) -> bool:
     names = pdf.Root.get("/Names")
     return isinstance(names, pikepdf.Dictionary) and tree in names
@@ -128,7 +95,7 @@ def _active_content(pdf: pikepdf.Pdf, path: str) -> tuple[list[Finding], bool]:
     found: list[Finding] = []
     js_places = ["Names.JavaScript"] if _name_tree_has(pdf, "/JavaScript") else []
     launch_places: list[str] = []
-    for where, action in _actions(pdf):
+    for where, action in actions(pdf):
         kind = action.get("/S")
         if kind == pikepdf.Name.JavaScript:
             js_places.append(where)
@@ -227,7 +194,8 @@ def _inspect(pdf: pikepdf.Pdf, path: Path, verapdf: str | None) -> PdfReport:
     if page_count == 0:
         return _malformed(name, "no pages")
     findings: list[Finding] = []
-    repairs = [w for w in pdf.get_warnings() if not any(h in str(w) for h in HARMLESS_WARNINGS)]
+    qpdf_warnings = [str(w) for w in pdf.get_warnings()]
+    repairs = [w for w in qpdf_warnings if not any(h in w for h in HARMLESS_WARNINGS)]
     if repairs:
         findings.append(
             warning(
@@ -263,7 +231,7 @@ def _inspect(pdf: pikepdf.Pdf, path: Path, verapdf: str | None) -> PdfReport:
     claim = pdfa_claim(pdf)
     pdfa = PdfaResult(None, None)
     if claim:
-        builtin = check_pdfa(pdf, claim, name, has_javascript=has_js)
+        builtin = check_pdfa(pdf, claim, name, has_javascript=has_js, file=path, warnings=qpdf_warnings)
         findings += builtin
         pdfa = PdfaResult(claim, not builtin, "builtin")
         if verapdf:

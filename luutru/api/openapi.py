@@ -14,6 +14,7 @@ from ingest.uploads import MAX_PATH_CHARS
 from luutru.api.submissions import MAX_PAGE
 from luutru.config import DEFAULT_FORMATS
 from luutru.protocol_errors import MAX_HEADER_FIELD, MAX_REQUEST_LINE
+from search.folding import MAX_QUERY_CHARS
 
 STATES = ["uploading", "received", "validating", "in_review", "accepted", "rejected", "withdrawn", "archived"]
 NULL_STR = {"type": ["string", "null"]}
@@ -255,12 +256,17 @@ SCHEMAS: dict[str, Any] = {
     },
     "SearchResult": {
         "type": "object",
-        "required": ["total", "total_is_exact", "page", "items"],
+        "required": ["total", "total_is_exact", "partial", "page", "items"],
         "properties": {
             "total": {"type": "integer"},
             "total_is_exact": {
                 "type": "boolean",
                 "description": "false for very broad queries: total is then a lower bound (more than N).",
+            },
+            "partial": {
+                "type": "boolean",
+                "description": "true when the query ran out of its time budget: the items are the best found"
+                " so far / truy vấn hết thời gian cho phép: đây là các kết quả tốt nhất tìm được đến lúc đó.",
             },
             "page": {"type": "integer"},
             "per_page": {"type": "integer"},
@@ -530,7 +536,7 @@ PATHS: dict[str, Any] = {
             "Tìm kiếm toàn văn trong tài liệu của cơ quan (phạm vi search)",
             {
                 "200": {"description": "results", "content": _json(_ref("SearchResult"))},
-                "400": _problem("bad parameter"),
+                "400": _problem("bad parameter; search.no_words: punctuation only"),
                 "503": _problem("search.unavailable: the index is not reachable (Retry-After)"),
             },
             operationId="search",
@@ -538,7 +544,9 @@ PATHS: dict[str, Any] = {
                 {
                     "name": "q",
                     "in": "query",
-                    "schema": {"type": "string", "maxLength": 500},
+                    "schema": {"type": "string", "maxLength": MAX_QUERY_CHARS},
+                    "description": "words, with or without diacritics; a question is fine (the best subset of"
+                    " its words is ranked); punctuation alone is refused (400 search.no_words)",
                     "example": "cải cách hành chính",
                 },
                 {

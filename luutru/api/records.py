@@ -18,6 +18,7 @@ from luutru.api.auth import ApiCaller, api_state, authenticate, require, service
 from luutru.api.problems import Problem
 from policies.access import RecordFacts, can_read_content, can_see_metadata, visibility_for
 from search.errors import IndexUnavailable
+from search.folding import MAX_QUERY_CHARS, searchable
 from search.index.base import SearchQuery
 
 
@@ -107,14 +108,20 @@ def search() -> Response:
     text = request.args.get("q", "")
     raw_page = request.args.get("page", "1")
     if (
-        len(text) > 500
+        len(text) > MAX_QUERY_CHARS
         or not raw_page.isascii()
         or not raw_page.isdigit()
         or not 1 <= int(raw_page) <= 10_000
     ):
         raise Problem(
-            400, "request.invalid_parameter", "'q' is at most 500 characters; 'page' is 1–10000.",
-            "'q' tối đa 500 ký tự; 'page' từ 1 đến 10000.",
+            400, "request.invalid_parameter",
+            f"'q' is at most {MAX_QUERY_CHARS} characters; 'page' is 1–10000.",
+            f"'q' tối đa {MAX_QUERY_CHARS} ký tự; 'page' từ 1 đến 10000.",
+        )  # fmt: skip
+    if text.strip() and not searchable(text):
+        raise Problem(
+            400, "search.no_words", "'q' holds punctuation only: give words or numbers (or no 'q' to list all).",
+            "'q' chỉ có dấu câu: hãy nhập từ hoặc số (hoặc bỏ 'q' để liệt kê tất cả).",
         )  # fmt: skip
     query = SearchQuery(text=text, page=int(raw_page), facets=())
     try:
@@ -142,6 +149,7 @@ def search() -> Response:
     return jsonify(
         total=result.total,
         total_is_exact=result.total_is_exact,
+        partial=result.partial,
         page=result.page,
         per_page=result.per_page,
         items=items,

@@ -75,22 +75,31 @@ def demo_cmd(ctx: CliContext, serve: bool, dossiers: int | None) -> None:
         )
     click.echo("Hồ sơ mẫu / sample dossiers: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
     if serve:
-        _serve(ctx, ctx.settings.host, ctx.settings.port, workers=2)
+        # Serve from a process that holds nothing the ingest opened (validation pool, index,
+        # catalog connections): exactly what `luutru serve` on this folder would do.
+        ctx.close()
+        _serve(ctx, ctx.settings.host, ctx.settings.port, workers=None)
 
 
-def _serve(ctx: CliContext, host: str, port: int, workers: int) -> None:
-    from luutru.web.server import run_server
+def _serve(ctx: CliContext, host: str, port: int, workers: int | None) -> None:
+    from luutru.web.server import run_server, worker_count
 
-    click.echo(f"http://{host}:{port}/  (Ctrl-C to stop)")
+    n = worker_count(ctx.settings, workers)
+    click.echo(f"http://{host}:{port}/  ({n} worker process(es); Ctrl-C to stop)")
     run_server(ctx.settings, host=host, port=port, workers=workers)
 
 
 @click.command()
 @click.option("--host", default=None, help="Default: settings.host")
 @click.option("--port", type=int, default=None, help="Default: settings.port")
-@click.option("--workers", type=int, default=2, show_default=True)
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Server processes (default: settings.web_workers, 0 = one per core).",
+)
 @pass_ctx
-def serve(ctx: CliContext, host: str | None, port: int | None, workers: int) -> None:
+def serve(ctx: CliContext, host: str | None, port: int | None, workers: int | None) -> None:
     """Run the web console, researcher portal and REST API (gunicorn)."""
     _serve(ctx, host or ctx.settings.host, port or ctx.settings.port, workers)
 

@@ -23,6 +23,12 @@ class CliContext:
             self._services = Services.build(self.settings)
         return self._services
 
+    def close(self) -> None:
+        """Release the services built so far (pool, index, connections); later use rebuilds them."""
+        if self._services is not None:
+            self._services.close()
+            self._services = None
+
 
 pass_ctx = click.make_pass_decorator(CliContext)
 

@@ -205,12 +205,31 @@ _decision("reject", "Sent back to the agency.", reason_required=True)
 _decision("withdraw", "Why the agency withdraws (thu hồi).", reason_required=False)
 
 
+@submission_group.command("retry")
+@click.argument("submission_id")
+@click.option("--as", "actor", required=True, help="Username of the archivist.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def submission_retry(ctx: CliContext, submission_id: str, actor: str, as_json: bool) -> None:
+    """Take a stuck submission (received, validating, accepted not archived) as far as it goes now."""
+    try:
+        result = ctx.services.ingest.retry(submission_id, actor=Agent.person(actor))
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _report(result, as_json)
+
+
 @submission_group.command("recover")
 @pass_ctx
 def submission_recover(ctx: CliContext) -> None:
-    """Finish submissions a crash interrupted (also run by the worker at start)."""
-    done = ctx.services.ingest.recover()
-    click.echo(f"recovered {len(done)} submission(s)")
+    """Finish submissions a crash interrupted (also run by the server and the worker at start)."""
+    from luutru.recovery import recover_interrupted
+
+    done = recover_interrupted(ctx.services)
+    if done is None:
+        click.echo("another process is recovering this archive")
+    else:
+        click.echo(f"recovered {len(done)} submission(s)")
 
 
 @click.group("dossier")

@@ -43,6 +43,14 @@ def srgb_icc() -> bytes:
     return bytes(profile.tobytes())
 
 
+def srgb_icc_v2() -> bytes:
+    """Return an ICC v2 RGB profile (PDF/A-1 allows no later version): Ghostscript's, when
+    installed (scripts/setup.sh installs it), else the Little CMS v4 one."""
+    for candidate in sorted(Path("/usr/share/ghostscript").glob("*/iccprofiles/default_rgb.icc")):
+        return candidate.read_bytes()
+    return srgb_icc()
+
+
 def make_pdf(
     path: Path,
     text: str = DEFAULT_TEXT,
@@ -108,7 +116,7 @@ def _claim_pdfa(pdf: pikepdf.Pdf, pdfa: str, *, with_output_intent: bool) -> Non
         meta["pdfaid:part"] = part
         meta["pdfaid:conformance"] = conformance
     if with_output_intent:
-        icc = pdf.make_stream(srgb_icc())
+        icc = pdf.make_stream(srgb_icc_v2() if part == "1" else srgb_icc())
         icc.N = 3
         intent = pikepdf.Dictionary(
             Type=pikepdf.Name.OutputIntent,

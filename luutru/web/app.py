@@ -19,6 +19,7 @@ from luutru.web import (
     disposal_views,
     ingest_views,
     portal,
+    preservation_views,
     reading,
     records,
     registers,
@@ -108,6 +109,7 @@ def create_app(
     app.register_blueprint(records.bp)
     app.register_blueprint(registers.bp)
     app.register_blueprint(search_views.bp)
+    app.register_blueprint(preservation_views.bp)
     register_error_handlers(app)
     init_api(app)  # REST API at /api/v1: token auth, CSRF-exempt, problem+json errors
     app.after_request(_security_headers)

@@ -33,6 +33,7 @@ from archive import events
 from archive.catalog import Agency, Role, Submission, SubmissionFile, SubmissionState
 from archive.errors import Conflict, NotFound
 from archive.findings import Finding
+from ingest.service import INTERRUPTED_STATES
 from luutru import pages
 from luutru.web.auth import current_actor, requires, web_services
 from luutru.web.console import SUBMISSION_LABELS
@@ -109,6 +110,7 @@ def submission(sid: str) -> ResponseReturnValue:
             "ingest/submission.html", sub=sub, agency=agency, rows=_file_rows(sub),
             counts=counts(sub.findings), label=_(SUBMISSION_LABELS[sub.state]),
             in_review=sub.state is SubmissionState.IN_REVIEW, correction_code=CORRECTION_CODE,
+            retryable=sub.state in INTERRUPTED_STATES,
         )  # fmt: skip
 
 
@@ -171,6 +173,21 @@ def decide(sid: str) -> ResponseReturnValue:
         flash(_("The submission cannot take this decision now: %(why)s", why=str(exc)), "error")
         return redirect(url_for("ingest_views.submission", sid=sid))
     return redirect(url_for("ingest_views.submission", sid=result.submission_id))
+
+
+@bp.post("/<sid>/retry")
+@requires(Role.ARCHIVIST)
+def retry(sid: str) -> ResponseReturnValue:
+    """Take a submission a crash or restart left half-way (received, validating) as far as it goes."""
+    try:
+        result = web_services().ingest.retry(sid, actor=_agent())
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        flash(_("The submission cannot take this decision now: %(why)s", why=str(exc)), "error")
+        return redirect(url_for("ingest_views.submission", sid=sid))
+    flash(_("Checked again: %(state)s.", state=_(SUBMISSION_LABELS[result.state])), "info")
+    return redirect(url_for("ingest_views.submission", sid=sid))
 
 
 # -- upload from the browser ---------------------------------------------------------------------

@@ -26,6 +26,7 @@ from archive.catalog import (
 )
 from luutru.web.auth import current_actor, requires, web_services
 from policies.access import Actor, Decision, RecordFacts, can_read_content, can_see_metadata
+from search.folding import MAX_QUERY_CHARS
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -67,7 +68,8 @@ def read_under_request(s: Session, actor: Actor, dossier: Dossier, content: Deci
 
 @bp.get("/")
 def home() -> ResponseReturnValue:
-    return render_template("portal/home.html", query=request.args.get("q", "").strip()[:200])
+    query = request.args.get("q", "").strip()[:MAX_QUERY_CHARS]
+    return render_template("portal/home.html", query=query, max_query=MAX_QUERY_CHARS)
 
 
 @bp.get("/dossiers/<int:dossier_id>")

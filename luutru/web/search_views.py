@@ -38,6 +38,7 @@ from luutru.web.auth import current_actor, web_services
 from luutru.web.portal import MODE_LABELS
 from policies.access import Actor, RecordFacts, can_read_content, can_see_metadata, visibility_for
 from search.errors import IndexUnavailable
+from search.folding import MAX_QUERY_CHARS, searchable
 from search.index.base import Hit, SearchQuery, SearchResult, Sort
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ bp = Blueprint("search_views", __name__, url_prefix="/portal")
 
 PER_PAGE = 20
 MAX_PAGE = 500
-MAX_TEXT = 200
+MAX_TEXT = 200  # notation and dates; the words (q) may be MAX_QUERY_CHARS long
 SORTS: dict[str, Sort] = {"relevance": "relevance", "newest": "date_desc", "oldest": "date_asc"}
 FILTERS = ("agency", "doc_type", "access_mode")  # any-of filters, repeated in the query string
 SCALARS = ("q", "notation", "date_from", "date_to", "sort")
@@ -87,14 +88,22 @@ def _day(raw: str, *, end: bool) -> date:
 def parse_form(args: MultiDict[str, str]) -> Form:
     """Read the search form; bad values are reported and left out, never a server error."""
     clean: MultiDict[str, str] = MultiDict()
+    errors: list[str] = []
     for name in SCALARS:
-        value = args.get(name, "").strip()[:MAX_TEXT]
+        value = args.get(name, "").strip()
+        if name != "q":
+            value = value[:MAX_TEXT]
+        elif len(value) > MAX_QUERY_CHARS:  # never cut silently: say so, and ask again
+            errors.append(_("Your search is too long: at most %(n)s characters.", n=MAX_QUERY_CHARS))
+            continue
+        elif value and not searchable(value):  # "!!! ???": nothing to look for
+            errors.append(_("Punctuation alone finds nothing: type some words or numbers."))
+            continue
         if value:
             clean[name] = value
     for name in FILTERS:
         for value in dict.fromkeys(v.strip()[:64] for v in args.getlist(name) if v.strip()):
             clean.add(name, value)
-    errors: list[str] = []
     dates: dict[str, date | None] = {"date_from": None, "date_to": None}
     for name in dates:
         if name in clean:
@@ -270,6 +279,7 @@ def search() -> ResponseReturnValue:
         "doc_types": doc_type_labels(),
         "modes": MODE_CODES,
         "sorts": tuple(SORTS),
+        "max_query": MAX_QUERY_CHARS,
         "pages": pages,
         "window": page_window(result.page, pages) if result is not None else [],
         "unavailable": unavailable,

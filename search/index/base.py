@@ -133,6 +133,7 @@ class SearchResult:
     page: int = 1
     per_page: int = 20
     total_is_exact: bool = True
+    partial: bool = False  # the query ran out of its time budget: the best results found so far
 
 
 Progress = Callable[[int], None]

@@ -23,11 +23,13 @@ from search.folding import ParsedQuery, QueryGroup, parse_query
 from search.highlight import highlight
 from search.index.base import FACETS, Hit, IndexDoc, SearchQuery, SearchResult
 from search.index.fts5_query import notation_key
+from search.index.relax import min_should_match, pairs
 
 META_FIELDS = {"title": 12.0, "subject": 6.0, "other": 4.0}
 BODY_FIELDS = {"body": 1.5}
 FOLDED_RATIO = 2.0 / 3.0  # a folded match weighs 2/3 of an exact one
 FACET_FIELDS = {"agency": "agency_code", "year": "year", "doc_type": "doc_type", "access_mode": "access_mode"}
+PAIR_BOOST = 1.0  # two query syllables side by side (a word): as for the embedded index's re-rank
 MARK = {"pre_tags": ["<mark>"], "post_tags": ["</mark>"], "encoder": "html"}
 
 _TEXT = {
@@ -126,16 +128,50 @@ def _group_clause(group: QueryGroup, weights: dict[str, float]) -> dict[str, Any
             text = " ".join(t.exact for t in group.terms)
             should.append({"multi_match": {"query": text, "type": kind, "fields": exact}})
         return {"bool": {"must": must, "should": should}}
+    if len(group.terms) > 1 and not any(t.prefix for t in group.terms):
+        return _loose_clause(group, folded, exact)
     must = []
     for term in group.terms:
         kind = "phrase_prefix" if term.prefix else "best_fields"
         must.append({"multi_match": {"query": term.folded, "type": kind, "fields": folded}})
         if term.accented:
             should.append({"multi_match": {"query": term.exact, "type": kind, "fields": exact}})
-    if len(group.terms) > 1 and not any(t.prefix for t in group.terms):
-        text = " ".join(t.folded for t in group.terms)
-        should.append({"multi_match": {"query": text, "type": "phrase", "fields": folded, "boost": 2.0}})
     return {"bool": {"must": must, "should": should}}
+
+
+def _loose_clause(group: QueryGroup, folded: list[str], exact: list[str]) -> dict[str, Any]:
+    """Several loose syllables: the best subset, as the embedded index ranks it.
+
+    At least :func:`~search.index.relax.min_should_match` syllables must match (across fields:
+    ``cross_fields``); all of them, the whole phrase, and each adjacent pair of syllables side
+    by side (a Vietnamese word, mostly) add to the score. Linear in the number of syllables,
+    which :func:`search.folding.parse_query` caps.
+    """
+    text = " ".join(t.folded for t in group.terms)
+    least = min_should_match(len(group.terms))
+    some = {"query": text, "type": "cross_fields", "fields": folded, "operator": "or"}
+    should: list[dict[str, Any]] = [
+        {
+            "multi_match": {
+                "query": text,
+                "type": "cross_fields",
+                "fields": folded,
+                "operator": "and",
+                "boost": 2.0,
+            }
+        },
+        {"multi_match": {"query": text, "type": "phrase", "fields": folded, "boost": 2.0}},
+    ]
+    should += [
+        {"multi_match": {"query": f"{a} {b}", "type": "phrase", "fields": folded, "boost": PAIR_BOOST}}
+        for a, b in pairs(group.sequence)
+    ]
+    accented = [t.exact for t in group.terms if t.accented]
+    if accented:
+        should.append({"multi_match": {"query": " ".join(accented), "type": "cross_fields", "fields": exact}})
+    return {
+        "bool": {"must": [{"multi_match": {**some, "minimum_should_match": str(least)}}], "should": should}
+    }
 
 
 def text_clause(parsed: ParsedQuery, weights: dict[str, float]) -> dict[str, Any]:
@@ -248,6 +284,12 @@ def search_body(query: SearchQuery, vis: Visibility) -> dict[str, Any]:
     }
 
 
+def _marked(fragment: str, parsed: ParsedQuery) -> str:
+    """An Elasticsearch fragment marked again by :func:`search.highlight.highlight`: whole words
+    and phrases, as the embedded index marks them (ES marks every matching syllable)."""
+    return highlight(html.unescape(fragment.replace("<mark>", "").replace("</mark>", "")), parsed)
+
+
 def parse_response(response: dict[str, Any], query: SearchQuery, vis: Visibility) -> SearchResult:
     """Turn a ``_search`` response into a SearchResult, dropping hidden body highlights."""
     parsed = parse_query(query.text)
@@ -259,13 +301,12 @@ def parse_response(response: dict[str, Any], query: SearchQuery, vis: Visibility
         snippet = ""
         body_marks = lights.get("body.folded", [])
         if visible and body_marks and ("<mark>" in body_marks[0] or not lights.get("subject.folded")):
-            snippet = body_marks[0]
+            snippet = _marked(body_marks[0], parsed)
         elif lights.get("subject.folded"):
-            snippet = lights["subject.folded"][0]
+            snippet = _marked(lights["subject.folded"][0], parsed)
         elif src.get("subject"):
             snippet = html.escape(src["subject"])
         title = src.get("title", "")
-        title_lights = lights.get("title.folded")
         issued = src.get("issued_date")
         hits.append(
             Hit(
@@ -275,7 +316,7 @@ def parse_response(response: dict[str, Any], query: SearchQuery, vis: Visibility
                 title=title,
                 score=float(raw.get("_score") or 0.0),
                 snippet=snippet,
-                title_html=title_lights[0] if title_lights else highlight(title, parsed),
+                title_html=highlight(title, parsed),
                 issued_date=date.fromisoformat(issued) if issued else None,
                 agency_code=src.get("agency_code", ""),
                 doc_type=src.get("doc_type", ""),

@@ -37,7 +37,7 @@ from search.folding import ANALYZER_VERSION, ParsedQuery, legacy_encoding, token
 from search.highlight import highlight, snippet
 from search.index import fts5_query as q
 from search.index.base import Hit, IndexDoc, Progress, SearchQuery, SearchResult, rebuild_with
-from search.index.fts5_query import Row, Searcher
+from search.index.fts5_plan import TIME_BUDGET_S, Row, Searcher
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,8 @@ class Fts5Index:
     ``rank_window``: how many of the newest matches the ranking tiers order when bm25 would
     have to read more than ``count_cap`` postings of a term. ``scan_span``: such a query is
     evaluated over the newest ``scan_span`` records (totals are then lower bounds).
+    ``time_budget_s``: SQL time one search may take; past it the search stops and returns the
+    best results found so far with ``SearchResult.partial`` set.
     """
 
     def __init__(
@@ -85,12 +87,14 @@ class Fts5Index:
         count_cap: int = COUNT_CAP,
         rank_window: int = RANK_WINDOW,
         scan_span: int = SCAN_SPAN,
+        time_budget_s: float = TIME_BUDGET_S,
     ) -> None:
         self.path = Path(path)
         self.batch_size = batch_size
         self.count_cap, self.rank_window = count_cap, min(rank_window, count_cap)
         self.scan_span = scan_span
         self._limits = (count_cap, self.rank_window, scan_span)
+        self.time_budget_s = time_budget_s
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
@@ -362,13 +366,13 @@ class Fts5Index:
     def search(self, query: SearchQuery, visibility: Visibility) -> SearchResult:
         """Run ``query`` as ``visibility`` allows; see ``docs/search.md`` for the rules."""
         with self._lock:
-            searcher = Searcher(self._db, self.generation, self._limits, _hit)
+            searcher = Searcher(self._db, self.generation, self._limits, _hit, self.time_budget_s)
             return searcher.run(query, visibility)
 
     def explain(self, query: SearchQuery, visibility: Visibility) -> dict[str, Any]:
         """How ``search`` would answer (for benchmarks and debugging): the ranking path taken."""
         with self._lock:
-            searcher = Searcher(self._db, self.generation, self._limits, _hit)
+            searcher = Searcher(self._db, self.generation, self._limits, _hit, self.time_budget_s)
             searcher.run(query, visibility)
             return dict(searcher.trace)
 

@@ -14,9 +14,9 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 
 
 def test_defaults_give_embedded_archive(tmp_path: Path) -> None:
-    s = Settings.load(environ={}, toml_path=tmp_path / "absent.toml")
-    assert s.catalog_url == "sqlite:///luutru-data/catalog.db"
-    assert s.replica_roots == ("luutru-data/replicas/r1", "luutru-data/replicas/r2")
+    s = Settings.load(environ={}, toml_path=tmp_path / "absent.toml", cwd=tmp_path)
+    assert s.catalog_url == f"sqlite:///{tmp_path}/luutru-data/catalog.db"
+    assert s.replica_roots == (f"{tmp_path}/luutru-data/replicas/r1", f"{tmp_path}/luutru-data/replicas/r2")
     assert s.queue_backend == "sqlite" and s.search_backend == "fts5"
 
 
@@ -35,6 +35,35 @@ def test_toml_then_environment(tmp_path: Path) -> None:
     assert s.holidays == ("2026-09-02",)
     assert s.catalog_url == "postgresql+psycopg://u@h/db"
     assert s.replica_roots == ("/mnt/a", "/mnt/b", "s3://kho/luutru")
+
+
+def test_relative_paths_are_resolved_once_at_load(tmp_path: Path) -> None:
+    """Relative paths from the environment and the defaults resolve against the working directory;
+    those a TOML file sets, against the file's folder; URLs stay as they are."""
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    toml = etc / "luutru.toml"
+    toml.write_text('staging_dir = "stage"\nsearch_db = "../idx/search.db"\n')
+    env = {
+        "LUUTRU_DATA_DIR": "kho",
+        "LUUTRU_REPLICAS": "r/a, s3://kho/b",
+        "LUUTRU_DATABASE_URL": "sqlite:///db/catalog.db",
+        "LUUTRU_TRUST_DIR": "~/trust",
+        "LUUTRU_CLAMAV_DATABASE": "clamav/db",
+    }
+    work = tmp_path / "work"
+    s = Settings.load(environ=env, toml_path=toml, cwd=work)
+    assert s.data_dir == work / "kho"
+    assert s.staging_path == etc / "stage"
+    assert s.search_db_path == tmp_path / "idx" / "search.db"
+    assert s.replica_roots == (str(work / "r" / "a"), "s3://kho/b")
+    assert s.catalog_url == f"sqlite:///{work}/db/catalog.db"
+    assert s.trust_path == Path.home() / "trust"
+    assert s.clamav_database == work / "clamav" / "db"  # every Path-typed setting, new ones too
+    assert s.queue_path.is_absolute()
+    # The same settings whatever the directory a later step runs from.
+    again = Settings.load(environ={**env, "LUUTRU_DATA_DIR": str(s.data_dir)}, toml_path=toml, cwd=etc)
+    assert again.data_dir == s.data_dir
 
 
 @pytest.mark.parametrize(

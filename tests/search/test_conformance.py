@@ -183,13 +183,15 @@ def test_notation_is_findable(index: SearchIndex) -> None:
 
 
 def test_highlight_marks_original_text_and_escapes(backend: SearchIndex) -> None:
-    backend.upsert([IndexDoc(id="doc:h", title="Luật <b>đất</b>", body="Điều 1. Luật đất đai & <script>")])
+    backend.upsert(
+        [IndexDoc(id="doc:h", title="Luật <b>đất đai</b>", body="Điều 1. Luật đất đai & <script>")]
+    )
     hit = search(backend, "dat dai").hits[0]
-    assert "<mark>đất</mark>" in hit.snippet
+    assert "<mark>đất đai</mark>" in hit.snippet  # the word, whole
     assert "<script>" not in hit.snippet
     assert "&lt;script&gt;" in hit.snippet or "script" not in hit.snippet
     assert "<b>" not in hit.title_html
-    assert re.search(r"<mark>đất</mark>", hit.title_html)
+    assert re.search(r"&lt;b&gt;<mark>đất đai</mark>&lt;/b&gt;", hit.title_html)
 
 
 def test_facets_count_the_match_set(index: SearchIndex) -> None:
@@ -225,8 +227,12 @@ def test_restricted_content_never_leaks(index: SearchIndex) -> None:
     public = search(index, SECRET_WORD, PUBLIC)
     assert public.total == 0 and public.hits == ()
     assert all(n == 0 for facet in public.facets.values() for n in facet.values())
-    # A query mixing an open word with the secret one finds nothing either.
-    assert search(index, f"danh sách {SECRET_WORD}", PUBLIC).total == 0
+    # A question mixing open words with the secret one finds exactly what it finds with a word
+    # that is nowhere: partial matches come from the open words, the secret adds no hit or count.
+    mixed = search(index, f"danh sách {SECRET_WORD}", PUBLIC)
+    absent = search(index, "danh sách qwertyzzz", PUBLIC)
+    assert ids(mixed) == ids(absent) and mixed.total == absent.total and mixed.facets == absent.facets
+    assert all(SECRET_WORD not in h.snippet for h in mixed.hits)
     # Content words of a 02 record: no hit, though its metadata is visible.
     assert "doc:6" not in ids(search(index, "lý lịch", PUBLIC))
     everything = search(index, SECRET_WORD, EVERYTHING)
@@ -236,10 +242,11 @@ def test_restricted_content_never_leaks(index: SearchIndex) -> None:
 
 def test_conditional_metadata_matches_without_content(index: SearchIndex) -> None:
     result = search(index, "danh sách cán bộ", PUBLIC)  # subject of the 02 record
-    assert ids(result) == ["doc:6"]
+    assert ids(result)[:1] == ["doc:6"]
     assert SECRET_WORD not in result.hits[0].snippet
     assert not result.hits[0].content_visible
-    assert search(index, "báo cáo an ninh", PUBLIC).total == 0  # 03: metadata hidden too
+    # 03: metadata hidden too (the open report may come as a partial match: "báo cáo")
+    assert "doc:5" not in ids(search(index, "báo cáo an ninh", PUBLIC))
 
 
 def test_public_totals_and_facets_exclude_secret_records(index: SearchIndex) -> None:
@@ -359,7 +366,7 @@ def test_a_grant_keeps_every_other_restriction(granted_index: SearchIndex) -> No
     assert GRANT_WORD not in other.hits[0].snippet
     # open records as before; secret ones (no grant) hidden with their metadata
     assert search(granted_index, SECRET_WORD, vis).total == 0
-    assert search(granted_index, "báo cáo an ninh", vis).total == 0
+    assert "doc:5" not in ids(search(granted_index, "báo cáo an ninh", vis))
     # a phrase mixing the granted body with an open word matches only inside the grant
     assert ids(search(granted_index, f"chấm thi {GRANT_WORD}", vis)) == ["doc:7"]
     # no text: the listing counts the same records, by date

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from archive.visibility import Visibility
+from search.folding import parse_query
 from search.index.base import IndexDoc, SearchQuery
 from search.index.elastic_body import (
     content_filter,
@@ -71,9 +72,41 @@ def test_accented_terms_score_exact_fields_and_phrases_are_boosted() -> None:
     accented = json.dumps(
         search_body(SearchQuery(text="văn bản"), Visibility.everything()), ensure_ascii=False
     )
-    assert '"query": "văn"' in accented and '"query": "van ban", "type": "phrase"' in accented
+    assert '"query": "văn bản", "type": "cross_fields"' in accented
+    assert '"query": "van ban", "type": "phrase"' in accented
     plain = json.dumps(search_body(SearchQuery(text="van ban"), Visibility.everything()))
     assert "title^12" not in plain and "title.folded^8" in plain
+
+
+def _loose(body: dict[str, Any]) -> dict[str, Any]:
+    """The loose-words clause of an archivist's query (one branch, one group)."""
+    branch = body["query"]["bool"]["should"][0]["bool"]["must"][0]
+    return dict(branch["bool"]["must"][0]["bool"])
+
+
+def test_a_question_needs_the_best_subset_and_ranks_pairs_and_the_whole_higher() -> None:
+    question = "Người nghiện ma túy có bị đưa vào cơ sở cai nghiện bắt buộc không, đúng hay sai?"
+    clause = _loose(search_body(SearchQuery(text=question), Visibility.everything()))
+    (need,) = clause["must"]
+    assert need["multi_match"]["type"] == "cross_fields" and need["multi_match"]["operator"] == "or"
+    assert need["multi_match"]["minimum_should_match"] == "2"  # not every syllable: the best subset
+    kinds = [
+        (c["multi_match"]["type"], c["multi_match"].get("operator"), c["multi_match"]["query"])
+        for c in clause["should"]
+    ]
+    assert (
+        "cross_fields",
+        "and",
+        " ".join(t.folded for t in parse_query(question).terms),  # each syllable once
+    ) in kinds  # all of them: boosted
+    assert ("phrase", None, "cai nghien") in kinds and ("phrase", None, "bat buoc") in kinds  # words
+    assert ("phrase", None, "nghien nghien") not in kinds  # only pairs the question holds
+    # Linear, never combinatorial: 32 distinct syllables at most, one pair clause per neighbour.
+    long = " ".join(f"từ{i}" for i in range(200))
+    clause = _loose(search_body(SearchQuery(text=long), Visibility.everything()))
+    pairs = [c for c in clause["should"] if c["multi_match"]["type"] == "phrase"]
+    assert len(clause["must"][0]["multi_match"]["query"].split()) == 32 and len(pairs) == 32  # 31 + whole
+    assert len(json.dumps(search_body(SearchQuery(text=long), Visibility.public()))) < 60_000
 
 
 def test_filters_sort_paging_and_facets() -> None:

@@ -58,13 +58,31 @@ def test_legacy_text_is_flagged() -> None:
 
 def test_highlight_and_snippet() -> None:
     parsed = parse_query("luat dat")
-    assert highlight("Luật <Đất> đai", parsed) == "<mark>Luật</mark> &lt;<mark>Đất</mark>&gt; đai"
+    assert highlight("<Luật Đất> đai", parsed) == "&lt;<mark>Luật Đất</mark>&gt; đai"
+    assert highlight("Luật <Đất> đai", parsed) == "Luật &lt;Đất&gt; đai"  # not side by side: no word
     long_text = "mở đầu " * 100 + "theo Luật Đất đai năm 2013 " + "kết thúc " * 100
     cut = snippet(long_text, parsed, max_chars=80)
-    assert "<mark>Luật</mark> <mark>Đất</mark>" in cut
+    assert "<mark>Luật Đất</mark>" in cut
     assert cut.startswith("…") and cut.endswith("…")
     assert len(cut) < 80 + 60
     assert snippet("không có gì", parsed) == "không có gì"
+
+
+def test_highlight_marks_whole_words_and_phrases_only() -> None:
+    text = "Quyết định về giải quyết khiếu nại và thẩm định hồ sơ; QUYẾT ĐỊNH số 15/QĐ-BNV"
+    marked = highlight(text, parse_query("quyết định"))
+    assert marked.count("<mark>") == 2 and "<mark>Quyết định</mark>" in marked
+    assert "<mark>QUYẾT ĐỊNH</mark>" in marked and "giải quyết khiếu" in marked and "thẩm định hồ" in marked
+    # Overlapping pairs of a longer query merge into one mark; a code is marked whole.
+    assert (
+        highlight("quản lý văn bản điện tử", parse_query("quan ly van ban"))
+        == "<mark>quản lý văn bản</mark> điện tử"
+    )
+    assert "<mark>15/QĐ-BNV</mark>" in highlight(text, parse_query("15/QĐ-BNV"))
+    # One word on its own, a prefix and a quoted phrase.
+    assert highlight("giải quyết", parse_query("quyet")) == "giải <mark>quyết</mark>"
+    assert highlight("quyết toán, quyết định", parse_query("quyet*")).count("<mark>") == 2
+    assert highlight("văn bản, bản văn", parse_query('"văn bản"')) == "<mark>văn bản</mark>, bản văn"
 
 
 @given(

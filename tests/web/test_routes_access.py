@@ -22,6 +22,7 @@ PAGES = (
     "/portal/requests",
     "/disposal/",
     "/admin/settings/trust",
+    "/console/preservation/policy",
 )
 # username → the pages above it may open (others: 403)
 ALLOWED = {
@@ -32,8 +33,9 @@ ALLOWED = {
         "/admin/tokens",
         "/disposal/",
         "/admin/settings/trust",
+        "/console/preservation/policy",
     },
-    "luutru": {"/console/", "/console/access-requests", "/disposal/"},
+    "luutru": {"/console/", "/console/access-requests", "/disposal/", "/console/preservation/policy"},
     "kiemtra": {"/console/", "/disposal/"},
     "hoidong1": {"/disposal/"},
     "giamdoc": {"/disposal/"},
@@ -50,8 +52,18 @@ NAV = {
         "search",
         "disposal",
         "admin-settings",
+        "format-policy",
     },
-    "luutru": {"dashboard", "access-requests", "ingest", "registers", "portal", "search", "disposal"},
+    "luutru": {
+        "dashboard",
+        "access-requests",
+        "ingest",
+        "registers",
+        "portal",
+        "search",
+        "disposal",
+        "format-policy",
+    },
     "kiemtra": {"dashboard", "portal", "search", "disposal"},
     "hoidong1": {"portal", "search", "disposal"},
     "giamdoc": {"portal", "search", "disposal"},
