@@ -42,7 +42,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "hold": ("disposal", "hold_group", "Legal holds: stop appraisal and disposal (inspection, litigation)."),
     "register": ("registers", "register_group", "Registers (mục lục hồ sơ, mục lục văn bản trong hồ sơ)."),
     "search": ("search", "search_group", "Full-text search in Vietnamese, with or without diacritics."),
-    "transfer": ("transfer", "transfer_group", "Bulk transfer of edXML messages exported from a QLVBĐH, into dossiers."),
+    "transfer": ("transfer", "transfer_group", "Bulk transfer (chuyển giao hàng loạt) from an agency's document management system."),
     "preservation": ("preservation", "preservation_group", "Preservation actions (bảo quản: chuyển đổi định dạng theo chính sách)."),
 }  # fmt: skip
 
