@@ -18,6 +18,7 @@ from archive.findings import Finding, Severity
 from archive.metadata.aip_records import aip_records, arc_file_code, finding_aid_xml
 from archive.metadata.ead import ead_document_xml, ead_dossier_xml
 from archive.metadata.values import parse_date
+from ingest.edxml_premis import exchange_events
 from ingest.package import AipPreservation, FileFormat, build_aip, build_sip
 from ingest.package.bagging import SOFTWARE_VERSION
 from ingest.package.premis import Outcome, PremisAgent, PremisEvent, PremisSignature
@@ -162,6 +163,7 @@ def _premis_events(
                 agents=(("luutru", "executing program"),), objects=objects,
             )
         )  # fmt: skip
+    events.extend(exchange_events(ins.staged.documents, received))  # edXML: how it travelled before
     return events
 
 

@@ -28,6 +28,7 @@ DEFAULT_ACCEPTED_EXTENSIONS = frozenset(
         "jpg", "jpeg", "png", "tif", "tiff", "gif",  # ảnh
         "mp3", "mp4", "avi", "wav", "wma",  # ghi âm, ghi hình
         "xml", "json",  # dữ liệu có cấu trúc
+        "edxml",  # thông điệp edXML (QCVN 102:2016), kept as received
     }
 )  # fmt: skip
 

@@ -11,11 +11,12 @@ import hashlib
 import json
 import logging
 import shutil
+import uuid
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
@@ -47,7 +48,8 @@ from archive.storage import Replica
 from archive.vntime import utcnow
 from ingest.assemble import accession_request, build_packages, keeping_archive
 from ingest.driving import LOCK_DIR, DrivingLocks
-from ingest.errors import IngestError
+from ingest.edxml_answers import ANSWERS_KEY, EdxmlAnswer, answers_for
+from ingest.errors import IngestError, UploadTooLarge
 from ingest.intake import (
     IntakeLimits,
     IntakeRejected,
@@ -60,6 +62,14 @@ from ingest.intake import (
 from ingest.validate import Inspection, ValidationPolicy, drop_pending, inspect, start_inspection
 
 log = logging.getLogger(__name__)
+
+
+class Readable(Protocol):
+    """A byte stream to read from (a request body)."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
 Progress = Callable[[str], None]
 # Progress of a batch: the index of the source in the batch (from 0) and the step label. A source
 # is received (label RECEIVING) one step ahead, while the one before it is still being validated.
@@ -107,6 +117,8 @@ class IngestConfig:
     office_hours: tuple[str, ...] = ("07:30-11:30", "13:00-17:00")
     office_days: tuple[int, ...] = (0, 1, 2, 3, 4)
     holidays: frozenset[date] = frozenset()
+    edxml_mappings: Path | None = None  # per-agency edXML mapping profiles, over the built-in ones
+    edxml_organ: tuple[str, str] = ("", "")  # the archive's OrganId and name in edXML status answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +128,7 @@ class IngestResult:
     findings: tuple[Finding, ...]
     receipt: Mapping[str, Any] | None = None
     dossier_code: str | None = None
+    edxml_status: tuple[EdxmlAnswer, ...] = ()  # the answer to each edXML message, if any
 
     @property
     def status(self) -> str:
@@ -129,6 +142,7 @@ class IngestResult:
             "dossier": self.dossier_code,
             "receipt": self.receipt,
             "findings": [f.to_json() for f in self.findings],
+            **({"edxml_status": [a.to_json() for a in self.edxml_status]} if self.edxml_status else {}),
         }
 
 
@@ -306,6 +320,30 @@ class IngestService:
             self.locks.forget(result.submission_id)
         return result
 
+    def ingest_edxml_stream(self, body: Readable, agency_code: str, *, actor: events.Agent) -> IngestResult:
+        """Ingest one edXML message read from ``body`` (an API request), answered like any other.
+
+        The message is copied (at most ``limits.max_file_bytes``) beside the staging folders,
+        ingested, and its copy removed. Raises ``UploadTooLarge`` past the limit.
+        """
+        self.config.staging_root.mkdir(parents=True, exist_ok=True)
+        incoming = self.config.staging_root / f"incoming-{uuid.uuid4()}.edxml"
+        limit = self.config.limits.max_file_bytes
+        try:
+            size = 0
+            with incoming.open("xb") as out:
+                while chunk := body.read(1 << 20):
+                    size += len(chunk)
+                    if size > limit:
+                        raise UploadTooLarge(
+                            f"Thông điệp edXML vượt quá {limit} byte.",
+                            f"The edXML message exceeds {limit} bytes.",
+                        )
+                    out.write(chunk)
+            return self.ingest(incoming, agency_code, actor=actor, source_kind="api")
+        finally:
+            incoming.unlink(missing_ok=True)
+
     # -- receipt ----------------------------------------------------------------------------
     def receive(
         self, source: Path, agency_code: str, *, actor: events.Agent, source_kind: str = "cli"
@@ -321,7 +359,14 @@ class IngestService:
                 raise NotFound("agency", agency_code)
             agency_id = agency.id
         self.config.staging_root.mkdir(parents=True, exist_ok=True)
-        staged = stage_submission(source, self.config.staging_root, limits=self.config.limits)
+        staged = stage_submission(
+            source,
+            self.config.staging_root,
+            limits=self.config.limits,
+            trust_roots=self.config.validation.trust_roots,
+            edxml_mappings=self.config.edxml_mappings,
+            agency_code=agency_code,
+        )
         if isinstance(staged, IntakeRejected):
             with self.sessions() as s, s.begin():
                 sub = Submission(
@@ -329,6 +374,7 @@ class IngestService:
                     state=SubmissionState.REJECTED, received_at=staged.received_at,
                     findings=[f.to_json() for f in staged.findings], decided_at=utcnow(),
                     decision_reason="intake refused",
+                    metadata_doc={ANSWERS_KEY: [dict(a) for a in staged.answers]} if staged.answers else {},
                 )  # fmt: skip
                 s.add(sub)
                 s.flush()
@@ -337,7 +383,7 @@ class IngestService:
                     outcome=Outcome.FAILURE, detail="submission refused at intake",
                     data={"codes": sorted({f.code for f in staged.findings})},
                 )  # fmt: skip
-            return IngestResult(staged.submission_id, SubmissionState.REJECTED, tuple(staged.findings))
+            return self.result(staged.submission_id)
         digest = content_digest(staged)
         receipt = make_receipt(
             staged,
@@ -474,6 +520,49 @@ class IngestService:
             )
             self.archive(submission_id, progress=progress)
             return self._finished(self.result(submission_id))
+
+    def complete(
+        self,
+        submission_id: str,
+        *,
+        dossier: Mapping[str, Any],
+        documents: Mapping[int, Mapping[str, Any]],
+        actor: events.Agent,
+        progress: Progress | None = None,
+    ) -> IngestResult:
+        """An archivist completes fields of a submission in review (``intake.field_to_complete``);
+        it is validated again at once, and archived if it now passes and policy allows.
+
+        ``documents`` maps 1-based ordinals to fields. A document without ``docCode`` gets the
+        derived one (fileCode + 7-digit ordinal) once the dossier has a ``fileCode``.
+        """
+        with self.sessions() as s, s.begin():
+            sub = self._get(s, submission_id)
+            if sub.state is not SubmissionState.IN_REVIEW:
+                raise Conflict(
+                    f"submission {submission_id} is {sub.state.value}: only one in review is completed"
+                )
+            doc = dict(sub.metadata_doc)
+            fields = {**(doc.get("dossier") or {}), **dossier}
+            docs = [dict(d) for d in doc.get("documents") or []]
+            for ordinal, changes in documents.items():
+                if not 1 <= ordinal <= len(docs):
+                    raise Conflict(f"submission {submission_id} has no document {ordinal}")
+                docs[ordinal - 1].update(changes)
+            if fields.get("fileCode"):
+                for ordinal, item in enumerate(docs, start=1):
+                    item.setdefault("docCode", f"{fields['fileCode']}.{ordinal:07d}")
+            doc["dossier"], doc["documents"] = fields, docs
+            sub.metadata_doc = doc
+            sub.dossier_code = str(fields.get("fileCode") or "") or None
+            sub.title = str(fields.get("title") or "")[:1000] or None
+            events.record(
+                s, EventType.METADATA_MODIFICATION, object_type="submission", object_id=sub.id, agent=actor,
+                detail="fields completed in review",
+                data={"dossier": sorted(dossier), "documents": {str(k): sorted(v) for k, v in documents.items()}},
+            )  # fmt: skip
+            self._set_state(s, sub, SubmissionState.VALIDATING, actor, "validation after completion")
+        return self.continue_submission(submission_id, progress=progress)
 
     def reject(self, submission_id: str, *, actor: events.Agent, reason: str) -> IngestResult:
         """Reject with a reason that goes back to the agency (vi/en as written by the archivist)."""
@@ -612,13 +701,13 @@ class IngestService:
     def result(self, submission_id: str, receipt: Mapping[str, Any] | None = None) -> IngestResult:
         with self.sessions() as s:
             sub = self._get(s, submission_id)
-            return IngestResult(
-                sub.id,
-                sub.state,
-                tuple(Finding.from_json(f) for f in sub.findings),
-                receipt,
-                sub.dossier_code,
-            )
+            findings = tuple(Finding.from_json(f) for f in sub.findings)
+            answers = (sub.metadata_doc or {}).get(ANSWERS_KEY) or []
+            status = answers_for(
+                answers, sub.state, findings, reason=sub.decision_reason or "",
+                organ=self.config.edxml_organ, when=sub.decided_at or sub.received_at,
+            )  # fmt: skip
+            return IngestResult(sub.id, sub.state, findings, receipt, sub.dossier_code, tuple(status))
 
     # -- internals --------------------------------------------------------------------------
     def _inspect(
@@ -821,7 +910,7 @@ def _live_content(agency_id: int, digest: str) -> Select[Submission]:
 
 
 def _metadata_doc(staged: StagedSubmission) -> dict[str, Any]:
-    return {
+    doc = {
         "profile": staged.profile,
         "dossier": dict(staged.dossier),
         "documents": [dict(d) for d in staged.documents],
@@ -831,6 +920,9 @@ def _metadata_doc(staged: StagedSubmission) -> dict[str, Any]:
             "metadata_file": staged.metadata_file,
         },
     }
+    if staged.answers:
+        doc[ANSWERS_KEY] = [dict(a) for a in staged.answers]
+    return doc
 
 
 def _dup(code: str, rel: str, what_vi: str, other: str) -> Finding:

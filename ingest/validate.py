@@ -93,6 +93,8 @@ def check_metadata(ins: Inspection) -> list[Finding]:
     }
     profile = load_profile(ins.staged.profile, ins.policy.profile_overrides)
     findings = validate_dossier(profile, data)
+    if ins.staged.dossier.get("_source") in CONVERTED_SOURCES:
+        findings = [_to_complete(f) if f.code == "metadata.required" else f for f in findings]
     if ins.staged.profile == "tt05-2025":
         ins.metadata = data
     else:
@@ -101,6 +103,22 @@ def check_metadata(ins: Inspection) -> list[Finding]:
         ins.metadata = mapped
         findings.extend(notes)
     return findings
+
+
+# Dossiers built by luutru from another format (edXML envelopes, SIPs of other producers): a
+# required field they lack is for an archivist to complete in review, not a refusal.
+CONVERTED_SOURCES = frozenset({"edxml", "tt05-sip", "e-ark-sip"})
+
+
+def _to_complete(found: Finding) -> Finding:
+    name = found.field or "?"
+    return warning(
+        "intake.field_to_complete",
+        f"Gói tin không cung cấp trường bắt buộc {name}; người làm lưu trữ phải bổ sung. ({found.message_vi})",
+        f"The package does not give the required field {name}; an archivist must complete it. ({found.message_en})",
+        path=found.path,
+        field=found.field,
+    )
 
 
 def check_formats(ins: Inspection) -> list[Finding]:

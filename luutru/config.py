@@ -23,7 +23,7 @@ ENV_PREFIX = "LUUTRU_"
 DEFAULT_FORMATS = (
     "txt", "rtf", "doc", "docx", "odt", "csv", "xls", "xlsx", "ods", "ppt", "pptx", "odp",
     "pdf", "jpg", "jpeg", "png", "tif", "tiff", "gif", "mp3", "mp4", "avi", "wav", "wma",
-    "xml", "json",
+    "xml", "json", "edxml",
 )  # fmt: skip
 
 
@@ -85,6 +85,8 @@ class Settings:
     login_attempts_per_minute: int = 20  # per client address, sustained (a burst of as many)
     secure_cookies: bool = False  # set true behind HTTPS
     profile_overrides: Path | None = None  # TOML overriding unverified profile rules
+    edxml_mappings: Path | None = None  # folder of per-agency edXML mapping profiles (<OrganId>.toml)
+    edxml_organ_id: str = ""  # the archive's mã định danh, as sender of edXML status answers
     fault_points: tuple[str, ...] = ()  # recovery tests only: crash (SIGKILL) at these points
 
     # -- derived ---------------------------------------------------------------------------

@@ -103,6 +103,8 @@ class Services:
             office_hours=s.office_hours,
             office_days=s.office_days,
             holidays=frozenset(date.fromisoformat(h) for h in s.holidays),
+            edxml_mappings=s.edxml_mappings,
+            edxml_organ=(s.edxml_organ_id, s.archive_name),
         )
         from luutru.evidence import anchor_after
 

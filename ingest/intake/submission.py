@@ -43,6 +43,7 @@ class SourceKind(StrEnum):
     ZIP = "zip"
     BAG = "bag"  # BagIt bag as a folder
     ZIPPED_BAG = "zipped-bag"
+    EDXML = "edxml"  # edXML messages (QCVN 102:2016): one file, or a folder/ZIP of them
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,8 @@ class StagedSubmission:
     files: tuple[StagedFile, ...]
     received_at: datetime
     findings: tuple[Finding, ...] = field(default=())
+    # edXML: what a status answer refers to, per message (``edxmlsource.answer_for``)
+    answers: tuple[Mapping[str, Any], ...] = field(default=())
 
     @property
     def total_bytes(self) -> int:
@@ -91,6 +94,7 @@ class IntakeRejected:
     submission_id: str
     received_at: datetime
     findings: tuple[Finding, ...]
+    answers: tuple[Mapping[str, Any], ...] = ()  # edXML messages refused: what a status answers
 
     def __post_init__(self) -> None:
         if not has_errors(self.findings):

@@ -371,6 +371,56 @@ PATHS: dict[str, Any] = {
             ],
         ),
     },
+    "/edxml-messages": {
+        "post": _op(
+            "Submit one edXML message (QCVN 102:2016) as the body; answered with its status",
+            "Nộp lưu một thông điệp edXML (QCVN 102:2016) trong thân yêu cầu; trả về trạng thái (phạm vi submit)",
+            {
+                "201": {
+                    **_SUB_OK,
+                    "description": "received and checked (or refused, with the reasons)",
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                },
+                "400": _problem("no body"),
+                "413": _problem("the message is larger than the archive accepts"),
+                "415": _problem("not sent as application/xml, text/xml or application/octet-stream"),
+            },
+            operationId="submitEdxml",
+            requestBody={
+                "required": True,
+                "content": {
+                    "application/xml": {"schema": {"type": "string", "format": "binary", "minLength": 1}},
+                    "text/xml": {"schema": {"type": "string", "format": "binary", "minLength": 1}},
+                    "application/octet-stream": {
+                        "schema": {"type": "string", "format": "binary", "minLength": 1}
+                    },
+                },
+            },
+        )
+    },
+    "/submissions/{id}/edxml-status": {
+        "get": _op(
+            "The edXML status message (Status, StatusCode) answering one message of the submission",
+            "Thông điệp trạng thái edXML trả lời một thông điệp của lần nộp (phạm vi read-own)",
+            {
+                "200": {
+                    "description": "the Status message",
+                    "content": {"application/xml": {"schema": {"type": "string"}}},
+                },
+                "404": _problem("no such submission, or no edXML message with that number"),
+            },
+            operationId="getEdxmlStatus",
+            parameters=[
+                _ID,
+                {
+                    "name": "message",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 0},
+                },
+            ],
+        )
+    },
     "/submissions/{id}": {
         "get": _op(
             "State, findings and reasons of one submission",

@@ -44,6 +44,8 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/submissions/<sid>/files/<path:path>", view_func=file_offset, methods=["GET"])
     bp.add_url_rule("/submissions/<sid>/finalise", view_func=finalise, methods=["POST"])
     bp.add_url_rule("/submissions/<sid>/withdraw", view_func=withdraw, methods=["POST"])
+    bp.add_url_rule("/edxml-messages", view_func=submit_edxml, methods=["POST"])
+    bp.add_url_rule("/submissions/<sid>/edxml-status", view_func=edxml_status, methods=["GET"])
 
 
 # -- rendering -------------------------------------------------------------------------------------
@@ -338,3 +340,57 @@ def list_submissions() -> Response:
 
 
 __all__ = ["IDEMPOTENCY_KEY", "MAX_PAGE", "MAX_PER_PAGE", "UPLOADING", "register"]
+
+
+# -- edXML (QCVN 102:2016) -----------------------------------------------------------------------
+EDXML_TYPES = frozenset({"application/xml", "text/xml", "application/octet-stream"})
+
+
+class _Prefetched:
+    """A body whose first chunk is read ahead (to refuse an empty one before anything is staged)."""
+
+    def __init__(self, body: _Body) -> None:
+        self.body = body
+        self.first = body.read(1 << 20)
+
+    def read(self, n: int = -1, /) -> bytes:
+        if self.first:
+            out, self.first = self.first, b""
+            return out
+        return self.body.read(n)
+
+
+@require(TokenScope.SUBMIT)
+def submit_edxml() -> Response:
+    """One edXML message as the request body: received, checked and answered in one call."""
+    caller = authenticate()
+    if request.mimetype not in EDXML_TYPES:
+        raise Problem(
+            415, "request.media_type", "Send the edXML message as application/xml (or text/xml, application/octet-stream).",
+            "Gửi thông điệp edXML với kiểu application/xml (hoặc text/xml, application/octet-stream).",
+        )  # fmt: skip
+    body = _Prefetched(_Body(request.stream))
+    if not body.first:
+        raise Problem(
+            400, "request.empty_body", "The request body must be one edXML message.",
+            "Thân yêu cầu phải là một thông điệp edXML.",
+        )  # fmt: skip
+    result = services().ingest.ingest_edxml_stream(body, caller.agency_code, actor=caller.agent)
+    response = _render(result.submission_id, 201, receipt=result.receipt)
+    response.headers["Location"] = url_for("api.edxml_status", sid=result.submission_id)
+    return response
+
+
+@require(TokenScope.READ_OWN)
+def edxml_status(sid: str) -> Response:
+    """The edXML status message answering message ``?message=N`` (from 0) of a submission."""
+    caller = authenticate()
+    _load(sid, caller.agency_id)  # the agency's own submission, or 404
+    answers = services().ingest.result(sid).edxml_status
+    index = _int_arg("message", 0, 0, 10_000)
+    if index >= len(answers):
+        raise Problem(
+            404, "edxml.no_status", "This submission has no edXML message with that number.",
+            "Lần nộp này không có thông điệp edXML với số thứ tự đó.",
+        )  # fmt: skip
+    return Response(answers[index].xml, mimetype="application/xml")

@@ -24,6 +24,7 @@ from archive import boundedjson
 from archive.errors import ArchiveError, Conflict, NotFound
 from archive.events import Agent
 from ingest.errors import IngestError
+from ingest.intake.edxml import is_edxml, peek_header
 from ingest.service import BatchItem, BatchSource, IngestResult
 from luutru.cli.context import CliContext, emit_json, pass_ctx
 from luutru.cli.records import print_findings
@@ -178,10 +179,14 @@ def _error_line(exc: BaseException | None) -> tuple[str, str]:
 
 
 def _agency_from(path: Path) -> str | None:
-    """The agency code (organId / OrganId) a submission's metadata.json names: folder, bag or ZIP."""
+    """The agency code (organId / OrganId) a submission's metadata.json names: folder, bag or ZIP;
+    for one edXML message, its sender."""
     import zipfile
 
     raw: bytes | None = None
+    if path.is_file() and is_edxml(path):  # one edXML message: its sender (From/OrganId)
+        sender = (peek_header(path) or {}).get("From")
+        return str(sender.get("OrganId") or "") or None if isinstance(sender, dict) else None
     if path.is_dir():
         for candidate in (path / "metadata.json", path / "data" / "metadata.json"):
             if candidate.is_file() and candidate.stat().st_size < 16 << 20:
@@ -343,6 +348,37 @@ def export_cmd(ctx: CliContext, code: str, kind: str, out: Path) -> None:
         f"{result.path}: AIP {result.aip_uuid} v{result.version}, {result.files} tệp / files, "
         f"{result.bytes} bytes (bản sao / replica {result.replica})"
     )
+
+
+@submission_group.command("complete")
+@click.argument("submission_id")
+@click.option("--set", "sets", multiple=True, help="Dossier field: FIELD=VALUE (TT 05/2025 names).")
+@click.option("--doc", "docs", multiple=True, help="Document field: ORDINAL:FIELD=VALUE.")
+@click.option("--as", "actor", required=True, help="The archivist's username.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def submission_complete(
+    ctx: CliContext,
+    submission_id: str,
+    sets: tuple[str, ...],
+    docs: tuple[str, ...],
+    actor: str,
+    as_json: bool,
+) -> None:
+    """Complete fields a submission in review lacks (edXML, SIPs); it is validated again."""
+    document_changes: dict[int, dict[str, str]] = {}
+    for item in docs:
+        ordinal, sep, rest = item.partition(":")
+        if not sep or not ordinal.isdigit():
+            raise click.BadParameter(f"{item!r}: expected ORDINAL:FIELD=VALUE")
+        document_changes.setdefault(int(ordinal), {}).update(_pairs((rest,)))
+    try:
+        result = ctx.services.ingest.complete(
+            submission_id, dossier=_pairs(sets), documents=document_changes, actor=Agent.person(actor)
+        )
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _report(result, as_json)
 
 
 def register(cli: click.Group) -> None:

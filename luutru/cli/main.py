@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "ingest": ("ingest", "ingest_cmd", "Ingest dossiers (folder, ZIP or BagIt bag), each its own submission."),
     "submission": ("ingest", "submission_group", "Submissions in the review queue: accept, reject, withdraw, show."),
     "dossier": ("ingest", "dossier_group", "Archived dossiers (hồ sơ): correct metadata (writes a new AIP version)."),
+    "export": ("ingest", "export_cmd", "Export a dossier's current AIP as a standard package (BagIt + E-ARK CSIP), folder or ZIP."),
     "audit": ("audit", "audit_group", "Fixity audits (kiểm tra tính toàn vẹn) of every stored copy."),
     "backup": ("audit", "backup_cmd", "Back up the catalog and the XML metadata of the AIPs (sao lưu)."),
     "restore": ("audit", "restore_cmd", "Restore the catalog from BACKUP into an empty data directory (phục hồi)."),
@@ -42,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "hold": ("disposal", "hold_group", "Legal holds: stop appraisal and disposal (inspection, litigation)."),
     "register": ("registers", "register_group", "Registers (mục lục hồ sơ, mục lục văn bản trong hồ sơ)."),
     "search": ("search", "search_group", "Full-text search in Vietnamese, with or without diacritics."),
+    "transfer": ("transfer", "transfer_group", "Bulk transfer (chuyển giao hàng loạt) from an agency's document management system."),
     "preservation": ("preservation", "preservation_group", "Preservation actions (bảo quản: chuyển đổi định dạng theo chính sách)."),
 }  # fmt: skip
 
