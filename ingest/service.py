@@ -834,10 +834,22 @@ class IngestService:
             )
 
     def _intake_findings(self, submission_id: str) -> list[Finding]:
-        """The findings recorded at receipt (no errors: those refuse at intake). Validation writes
-        the submission's findings only with its decision, so before that they are intake's."""
+        """The findings recorded at receipt (no errors: those refuse at intake), read from the
+        receipt event. The submission's own list is replaced by each validation, so a second one
+        (after a retry or an archivist's completion) must not take the first's findings for intake's."""
         with self.sessions() as s:
-            return [Finding.from_json(f) for f in self._get(s, submission_id).findings]
+            data = s.scalar(
+                select(Event.data)
+                .where(
+                    Event.object_type == "submission",
+                    Event.object_id == submission_id,
+                    Event.type == EventType.INGESTION,
+                )
+                .order_by(Event.seq)
+                .limit(1)
+            )
+        receipt = (data or {}).get("receipt") or {}
+        return [Finding.from_json(f) for f in receipt.get("findings") or []]
 
     def _work_dir(self, submission_id: str) -> Path:
         return self.config.staging_root / f"{submission_id}.work"

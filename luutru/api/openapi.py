@@ -407,6 +407,7 @@ PATHS: dict[str, Any] = {
                     "description": "the Status message",
                     "content": {"application/xml": {"schema": {"type": "string"}}},
                 },
+                "400": _problem("'message' is not an integer from 0 to 10000"),
                 "404": _problem("no such submission, or no edXML message with that number"),
             },
             operationId="getEdxmlStatus",
