@@ -63,7 +63,7 @@ def ingest_cmd(
     svc = ctx.services
     code = agency_code or _agency_from(path)
     if code is None:
-        _agency_missing([(path, None)])
+        _agency_missing([(path, None)], as_json)
     agent = Agent.person(actor) if actor else Agent.organization(code)
     console = Console(stderr=True)
     try:
@@ -90,7 +90,7 @@ def _ingest_batch(
     while it packages this one; a dossier that fails is reported on its line and the batch goes on."""
     codes = [(path, agency_code or _agency_from(path)) for path in paths]
     if any(code is None for _, code in codes):  # refused before anything is received
-        _agency_missing(codes)
+        _agency_missing(codes, as_json)
     sources = [
         BatchSource(path, code, Agent.person(actor) if actor else Agent.organization(code))
         for path, code in codes
@@ -121,11 +121,32 @@ def _ingest_batch(
     sys.exit(0 if all_ok else 1)
 
 
-def _agency_missing(codes: list[tuple[Path, str | None]]) -> NoReturn:
-    """Refuse the whole run as a usage error (exit 2, nothing received, stdout left empty even
-    with ``--json``, like any other usage error): some path names no agency and none was given."""
+def _agency_missing(codes: list[tuple[Path, str | None]], as_json: bool) -> NoReturn:
+    """Refuse the whole run before anything is received (exit 2): some path names no agency and
+    none was given. With ``--json`` every path still gets its line (``ingest.agency_missing`` for
+    a path naming no agency, ``ingest.not_received`` for the others), so a script reading stdout
+    always learns what happened to each path."""
     unnamed = [str(p) for p, code in codes if code is None]
     message = "--agency CODE is required: the dossier does not name a registered agency"
+    if as_json:
+        for path, code in codes:
+            line = {"source": str(path), "submission": None, "status": "error"}
+            if code is None:
+                line |= {
+                    "code": "ingest.agency_missing",
+                    "error": ("hồ sơ không ghi cơ quan nộp đã đăng ký, hãy dùng --agency / " + message),
+                }
+            else:
+                line |= {
+                    "code": "ingest.not_received",
+                    "error": (
+                        "chưa tiếp nhận: một hồ sơ khác trong lần chạy không ghi cơ quan nộp / "
+                        "not received: another path of this run names no agency"
+                    ),
+                }
+            click.echo(json.dumps(line, ensure_ascii=False))
+        click.echo(f"Error: {message}: {', '.join(unnamed)}", err=True)
+        sys.exit(2)
     raise click.UsageError(message + (": " + ", ".join(unnamed) if len(codes) > 1 else ""))
 
 

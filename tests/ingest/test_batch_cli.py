@@ -89,4 +89,10 @@ def test_several_paths_without_an_agency_are_refused_before_any_is_received(
     del meta["dossier"]["organId"]
     (b / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False))
     result = CliRunner().invoke(cli, ["ingest", str(a), str(b), "--json"], env=archive_env)
-    assert result.exit_code == 2 and str(b) in result.output and result.stdout.strip() == ""
+    assert result.exit_code == 2 and str(b) in result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]  # --json: a line for every path
+    assert [(x["source"], x["status"], x["code"]) for x in lines] == [
+        (str(a), "error", "ingest.not_received"),
+        (str(b), "error", "ingest.agency_missing"),
+    ]
+    assert all(x["submission"] is None for x in lines)  # nothing was received

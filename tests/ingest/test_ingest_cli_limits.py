@@ -51,7 +51,9 @@ def test_deep_metadata_without_agency_is_a_usage_error_not_a_traceback(
     result = CliRunner().invoke(cli, ["ingest", str(src), "--json"], env=archive_env)
     assert result.exit_code == 2, result.output  # usage: the agency cannot be read, nothing received
     assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
-    assert result.stdout == "" and "--agency" in result.stderr
+    assert "--agency" in result.stderr
+    line = json.loads(result.stdout)  # --json: the path still gets its line
+    assert line["code"] == "ingest.agency_missing" and line["submission"] is None
 
 
 def test_metadata_validate_exits_2_on_deep_json(tmp_path: Path, archive_env: dict[str, str]) -> None:
